@@ -1,0 +1,22 @@
+"""Where examflow keeps things: flags first, then environment variables, then these defaults."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_HOME = Path("examflow_data")
+
+
+def warehouse_path(flag: str | os.PathLike | None = None) -> Path:
+    """The read-write warehouse (`EXAMFLOW_WAREHOUSE`, default `examflow_data/warehouse.duckdb`)."""
+    return Path(flag or os.environ.get("EXAMFLOW_WAREHOUSE") or DEFAULT_HOME / "warehouse.duckdb")
+
+
+def output_dir(flag: str | os.PathLike | None = None) -> Path:
+    """Printouts and extracts (`EXAMFLOW_OUTPUT`, default `examflow_data/output`)."""
+    return Path(flag or os.environ.get("EXAMFLOW_OUTPUT") or DEFAULT_HOME / "output")
+
+
+def exams_dir(flag: str | os.PathLike | None = None) -> Path:
+    """The folder of exam folders the sensor watches (`EXAMFLOW_EXAMS`, default `exams`)."""
+    return Path(flag or os.environ.get("EXAMFLOW_EXAMS") or "exams")

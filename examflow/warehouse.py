@@ -1,0 +1,106 @@
+"""The DuckDB warehouse: connections that always close, the raw layer written in one transaction,
+and the layered SQL models of `sql/` materialised per exam.
+
+A model file `sql/<schema>/<table>.sql` is one SELECT for one exam (it reads
+`getvariable('exam_id')`); running it replaces that exam's rows of `<schema>.<table>` and nothing else.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from examflow.ingest import RawExam
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SCHEMAS = ("raw", "staging", "mart", "audit")
+RAW_TABLES = ("exams", "subjects", "items", "roster", "teachers", "rooms", "scans", "marks", "resolutions", "files")
+
+
+@contextlib.contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection closed on every exit path, so a failed step never keeps the file locked."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    created = not path.exists()
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if created:
+            os.chmod(path, 0o600)
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for table in RAW_TABLES:
+        con.execute((SQL_DIR / "raw" / f"{table}.sql").read_text(encoding="utf-8"))
+    audit = SQL_DIR / "audit"
+    for ddl in sorted(audit.glob("*.sql")) if audit.exists() else []:
+        con.execute(ddl.read_text(encoding="utf-8"))
+
+
+def write_raw(con: duckdb.DuckDBPyConnection, raw: RawExam) -> dict[str, int]:
+    """Replace the exam's raw rows with the folder's, all or nothing."""
+    exam_id = raw.config.id
+    counts = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        ensure_schema(con)
+        for table in RAW_TABLES:
+            con.execute(f"DELETE FROM raw.{table} WHERE exam_id = ?", [exam_id])
+            frame = raw.frames.get(table)
+            if frame is None or frame.height == 0:
+                counts[table] = 0
+                continue
+            con.register("frame", frame)
+            select = "SELECT * REPLACE (map_from_entries(responses) AS responses) FROM frame" if table == "scans" \
+                else "SELECT * FROM frame"
+            con.execute(f"INSERT INTO raw.{table} BY NAME {select}")
+            con.unregister("frame")
+            counts[table] = frame.height
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def model_sql(model: str) -> str:
+    return (SQL_DIR / f"{model}.sql").read_text(encoding="utf-8")
+
+
+def run_models(con: duckdb.DuckDBPyConnection, exam_id: str, models: list[str]) -> dict[str, int]:
+    """Materialise `models` ('staging/scripts', 'mart/totals', ...) for one exam in one transaction."""
+    counts = {}
+    con.execute("SET VARIABLE exam_id = ?", [exam_id])
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for model in models:
+            schema, table = model.split("/")
+            query = model_sql(model).strip().rstrip(";")
+            target = f"{schema}.{table}"
+            con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM ({query}) WHERE false")
+            _add_new_columns(con, target, query)
+            con.execute(f"DELETE FROM {target} WHERE exam_id = ?", [exam_id])
+            con.execute(f"INSERT INTO {target} BY NAME {query}")
+            counts[target] = con.execute(f"SELECT count(*) FROM {target} WHERE exam_id = ?", [exam_id]).fetchone()[0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, target: str, query: str) -> None:
+    """A model that gained a column extends its table instead of failing on older warehouses."""
+    have = {r[0] for r in con.execute(f"DESCRIBE {target}").fetchall()}
+    for name, dtype, *_ in con.execute(f"DESCRIBE ({query})").fetchall():
+        if name not in have:
+            con.execute(f'ALTER TABLE {target} ADD COLUMN "{name}" {dtype}')
