@@ -7,13 +7,17 @@ A model file `sql/<schema>/<table>.sql` is one SELECT for one exam (it reads
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import polars as pl
+import yaml
 
 from examflow.ingest import RawExam
+from examflow.tables import CONTRACTS
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 SCHEMAS = ("raw", "staging", "mart", "audit")
@@ -44,6 +48,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     audit = SQL_DIR / "audit"
     for ddl in sorted(audit.glob("*.sql")) if audit.exists() else []:
         con.execute(ddl.read_text(encoding="utf-8"))
+    codes = pl.DataFrame(abnormal_codes())
+    con.execute("CREATE OR REPLACE TABLE staging.abnormal_codes AS SELECT * FROM codes")
+
+
+@functools.cache
+def abnormal_codes() -> list[dict]:
+    """rules.md §3's codes as `data_contracts/abnormal_codes.yaml` states them."""
+    with open(CONTRACTS / "abnormal_codes.yaml", encoding="utf-8") as f:
+        return yaml.safe_load(f)
 
 
 def write_raw(con: duckdb.DuckDBPyConnection, raw: RawExam) -> dict[str, int]:
@@ -80,6 +93,7 @@ def run_models(con: duckdb.DuckDBPyConnection, exam_id: str, models: list[str]) 
     """Materialise `models` ('staging/scripts', 'mart/totals', ...) for one exam in one transaction."""
     counts = {}
     con.execute("SET VARIABLE exam_id = ?", [exam_id])
+    con.execute((SQL_DIR / "macros.sql").read_text(encoding="utf-8"))
     con.execute("BEGIN TRANSACTION")
     try:
         for model in models:

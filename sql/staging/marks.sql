@@ -1,0 +1,34 @@
+-- Marks per subject, exam number (as the marking export has it) and subjective item: the newest
+-- row in (file, row) order wins; the final score follows rules.md §2.
+WITH m AS (
+    SELECT *, row_number() OVER (PARTITION BY subject, trim(exam_no), item ORDER BY source_file DESC, source_row DESC) AS newest
+    FROM raw.marks WHERE exam_id = getvariable('exam_id') AND nullif(trim(exam_no), '') IS NOT NULL
+), cfg AS (
+    SELECT coalesce(TRY_CAST(json_extract_string(settings, '$.double_mark_tolerance') AS DOUBLE), 3) AS tolerance
+    FROM raw.exams WHERE exam_id = getvariable('exam_id')
+), typed AS (
+    SELECT m.exam_id, m.subject, trim(m.exam_no) AS exam_no, m.item, m.shape, m.source_file, m.source_row,
+        nullif(trim(m.score1), '') AS t1, nullif(trim(m.score2), '') AS t2, nullif(trim(m.arbitration), '') AS ta,
+        TRY_CAST(trim(m.score1) AS DOUBLE) AS s1, TRY_CAST(trim(m.score2) AS DOUBLE) AS s2,
+        TRY_CAST(trim(m.arbitration) AS DOUBLE) AS sa,
+        nullif(trim(m.marker1), '') AS marker1, nullif(trim(m.marker2), '') AS marker2, nullif(trim(m.arbiter), '') AS arbiter,
+        nullif(trim(m.flag), '') AS flag,
+        i.full_marks, coalesce(i.tolerance, cfg.tolerance) AS tolerance
+    FROM m
+    JOIN raw.items i ON i.exam_id = m.exam_id AND i.subject = m.subject AND i.item = m.item
+    CROSS JOIN cfg
+    WHERE m.newest = 1
+), checked AS (
+    SELECT *,
+        bad_mark(t1, s1, full_marks) OR bad_mark(t2, s2, full_marks) OR bad_mark(ta, sa, full_marks) AS out_of_range
+    FROM typed
+)
+SELECT *,
+    s1 IS NOT NULL AND s2 IS NOT NULL AND sa IS NULL AND abs(s1 - s2) > tolerance AS disagreement,
+    CASE WHEN out_of_range THEN NULL
+         WHEN sa IS NOT NULL THEN sa
+         WHEN s1 IS NOT NULL AND s2 IS NOT NULL AND abs(s1 - s2) <= tolerance THEN round_half_up(s1 + s2) / 2
+         WHEN s1 IS NOT NULL AND s2 IS NOT NULL THEN NULL
+         ELSE coalesce(s1, s2) END AS final_score,
+    s1 IS NOT NULL OR s2 IS NOT NULL OR sa IS NOT NULL AS is_marked
+FROM checked

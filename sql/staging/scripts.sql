@@ -1,0 +1,20 @@
+-- Every scanned sheet, normalised, with the reference its abnormal ids use (rules.md §3): the
+-- script_id when the export has one, else <path under scans/>#<row>.
+SELECT
+    s.exam_id, s.subject, s.shape, s.source_file, s.source_row,
+    coalesce(nullif(trim(s.script_id), ''), substr(s.source_file, 7) || '#' || s.source_row) AS script_ref,
+    nullif(trim(s.exam_no), '') AS exam_no,
+    coalesce(lower(trim(s.absent)) IN ('1', '是', 'y', 'yes', 'true', 't', '缺考', '缺', '√'), false) AS absent_mark,
+    TRY_CAST(s.pages AS BIGINT) AS pages,
+    nullif(trim(s.optional_choice), '') AS optional_choice,
+    nullif(upper(trim(s.paper_version)), '') AS paper_version,
+    s.image,
+    s.responses,
+    len([e FOR e IN map_entries(s.responses) IF nullif(nullif(trim(e.value), ''), '-') IS NOT NULL]) AS n_answered,
+    array_to_string(list_sort([e.key || '=' || coalesce(nullif(upper(trim(e.value)), '-'), '')
+                               FOR e IN map_entries(s.responses)]), ';')
+      || '|' || coalesce(nullif(trim(s.optional_choice), ''), '') AS answers_key,
+    st.student_id AS scanned_student
+FROM raw.scans s
+LEFT JOIN staging.students st ON st.exam_id = s.exam_id AND st.exam_no = trim(s.exam_no)
+WHERE s.exam_id = getvariable('exam_id')
