@@ -1,0 +1,55 @@
+"""What every stage asset does: run its SQL models for the exam partition and report, per mart
+table, the rows written and a preview (the metadata the Dagster UI shows)."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Iterator
+
+import dagster as dg
+
+from examflow.warehouse import ensure_schema, run_models
+
+log = logging.getLogger("examflow")
+
+
+def report(context: dg.AssetExecutionContext, message: str) -> None:
+    """One progress line, to the Dagster UI and to the `examflow` CLI."""
+    context.log.info(message)
+    log.info(message)
+
+
+def markdown_preview(con, table: str, exam_id: str, limit: int = 5) -> str:
+    frame = con.sql(f"SELECT * EXCLUDE (exam_id) FROM {table} WHERE exam_id = ? LIMIT {limit}", params=[exam_id]).pl()
+    if frame.is_empty():
+        return "_no rows_"
+    cols = frame.columns[:12]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row[:12]) + " |" for row in frame.rows()]
+    return "\n".join(lines)
+
+
+def run_stage(context: dg.AssetExecutionContext, wh, models: list[str], extra_metadata=None) -> Iterator[dg.MaterializeResult]:
+    """Materialise `models` for the partition's exam in one transaction; one result per selected mart table."""
+    exam_id = context.partition_key
+    started = time.perf_counter()
+    with wh.connect() as con:
+        ensure_schema(con)
+        counts = run_models(con, exam_id, models)
+        seconds = round(time.perf_counter() - started, 3)
+        for key in context.selected_asset_keys:
+            table = "mart." + key.path[-1]
+            metadata = {"rows": dg.MetadataValue.int(counts.get(table, 0)), "seconds": seconds,
+                        "preview": dg.MetadataValue.md(markdown_preview(con, table, exam_id))}
+            if extra_metadata:
+                metadata.update(extra_metadata(con, exam_id, key.path[-1]))
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+    report(context, f"{exam_id}: {context.op_def.name} done in {seconds:.1f}s ("
+           + ", ".join(f"{t} {n}" for t, n in counts.items() if t.startswith("mart.")) + ")")
+
+
+def mart_specs(names: list[str], group: str, deps: list, description: dict[str, str]) -> list[dg.AssetSpec]:
+    from pipelines.partitions import exam_partitions
+
+    return [dg.AssetSpec(["mart", n], group_name=group, deps=deps, partitions_def=exam_partitions, kinds={"duckdb"},
+                         description=description.get(n)) for n in names]

@@ -1,0 +1,14 @@
+"""Last stage: publish the analysts' read-only copy once the exam's tables are all written."""
+import dagster as dg
+
+from examflow.publish import publish
+from pipelines.partitions import exam_partitions
+from pipelines.resources import WarehouseResource
+
+
+@dg.asset(key="analyst_copy", group_name="publish", partitions_def=exam_partitions, kinds={"duckdb"},
+          deps=[dg.AssetKey(["mart", "exams"])],
+          description="The warehouse copy analysts query (`examflow sql`), swapped in atomically after a run.")
+def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    path = publish(warehouse.path)
+    return dg.MaterializeResult(metadata={"path": str(path), "bytes": path.stat().st_size})

@@ -1,0 +1,247 @@
+"""The `examflow` command (outputs.md, Commands). Settings: flags, then EXAMFLOW_WAREHOUSE /
+EXAMFLOW_OUTPUT / EXAMFLOW_EXAMS, then the defaults of examflow.settings."""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+from examflow import settings
+from examflow.errors import ContractError
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def _print_table(rows: list[tuple], headers: list[str], out=sys.stdout) -> None:
+    w = csv.writer(out)
+    w.writerow(headers)
+    w.writerows(rows)
+
+
+def _connect_read(args):
+    from examflow import warehouse
+
+    path = settings.warehouse_path(args.warehouse)
+    if not path.exists():
+        sys.exit(f"examflow: no warehouse at {path} (run `examflow run EXAM_FOLDER` first)")
+    return warehouse.connect(path, read_only=True)
+
+
+def cmd_run(args) -> int:
+    from examflow.runner import configure_progress, run_exam
+
+    configure_progress()
+    exam_id = run_exam(Path(args.folder), args.warehouse, args.output, printouts=not args.no_printouts)
+    return _summary(args, exam_id)
+
+
+def _summary(args, exam_id: str) -> int:
+    with _connect_read(args) as con:
+        head = con.execute("SELECT n_students, n_scripts, n_abnormal_open, n_blocking_open FROM mart.exams "
+                           "WHERE exam_id = ?", [exam_id]).fetchone()
+        codes = con.execute("SELECT code, count(*) FILTER (WHERE status = 'open'), count(*) FROM mart.abnormal_scripts "
+                            "WHERE exam_id = ? GROUP BY code ORDER BY code", [exam_id]).fetchall()
+    print(f"exam {exam_id}: {head[0]} students, {head[1]} scripts scanned, {head[2]} abnormal scripts open "
+          f"({head[3]} blocking)")
+    for code, n_open, n in codes:
+        print(f"  {code:<26} {n_open:>5} open / {n:>5}")
+    print(f"warehouse: {settings.warehouse_path(args.warehouse).resolve()}")
+    out = settings.output_dir(args.output) / exam_id
+    if out.exists():
+        print(f"printouts: {out.resolve()}")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from examflow.generate import generate
+
+    started = time.perf_counter()
+    folders = generate(Path(args.out), args.students, seed=args.seed, progress=lambda m: print(m, file=sys.stderr))
+    size = sum(f.stat().st_size for folder in folders for f in folder.rglob("*") if f.is_file())
+    print(f"generated {', '.join(str(f) for f in folders)} ({size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """A ~1,200-student grade and its previous exam, generated and run end to end."""
+    from examflow.generate import generate
+    from examflow.runner import configure_progress, run_exam
+
+    configure_progress()
+    root = Path(args.dir)
+    folders = generate(root / "exams", args.students, seed=args.seed, progress=lambda m: print(m, file=sys.stderr))
+    args.warehouse = args.warehouse or root / "warehouse.duckdb"
+    args.output = args.output or root / "output"
+    exam_id = None
+    for folder in folders:
+        exam_id = run_exam(folder, args.warehouse, args.output, printouts=not args.no_printouts)
+    print(f"demo exams in {(root / 'exams').resolve()}")
+    return _summary(args, exam_id)
+
+
+def cmd_status(args) -> int:
+    with _connect_read(args) as con:
+        exam = con.execute("SELECT name, n_students, n_abnormal_open, n_blocking_open, materialised_at FROM mart.exams "
+                           "WHERE exam_id = ?", [args.exam_id]).fetchone()
+        if exam is None:
+            print(f"examflow: no exam {args.exam_id!r} in the warehouse", file=sys.stderr)
+            return 2
+        print(f"{args.exam_id} {exam[0]}: {exam[1]} students, {exam[2]} abnormal open ({exam[3]} blocking), "
+              f"materialised {exam[4]:%Y-%m-%d %H:%M}")
+        rows = con.execute("""
+            SELECT subject, count(*) FILTER (WHERE status = 'ok'), count(*) FILTER (WHERE status = 'pending'),
+                   count(*) FILTER (WHERE status = 'absent'), count(*) FILTER (WHERE status = 'void')
+            FROM mart.subject_scores WHERE exam_id = ? GROUP BY subject ORDER BY subject""", [args.exam_id]).fetchall()
+        print(f"{'subject':<12}{'ok':>7}{'pending':>9}{'absent':>8}{'void':>6}   blocked by")
+        for subject, ok, pending, absent, void in rows:
+            blockers = con.execute("""
+                SELECT code, count(*) FROM mart.abnormal_scripts WHERE exam_id = ? AND subject = ? AND status = 'open'
+                AND severity = 'blocking' GROUP BY code ORDER BY count(*) DESC""", [args.exam_id, subject]).fetchall()
+            print(f"{subject:<12}{ok:>7}{pending:>9}{absent:>8}{void:>6}   "
+                  + ", ".join(f"{c} {n}" for c, n in blockers))
+    return 0
+
+
+def cmd_abnormal(args) -> int:
+    query = ("SELECT abnormal_id, code, severity, status, subject, exam_no, student_id, item, detail, source_file, "
+             "source_row, action, settled_by, settled_at FROM mart.abnormal_scripts WHERE exam_id = ?")
+    params: list = [args.exam_id]
+    if args.open:
+        query += " AND status = 'open'"
+    if args.code:
+        query += " AND code = ?"
+        params.append(args.code.upper())
+    if args.subject:
+        query += " AND subject = ?"
+        params.append(args.subject)
+    query += " ORDER BY status = 'settled', severity <> 'blocking', abnormal_id"
+    with _connect_read(args) as con:
+        cur = con.execute(query, params)
+        _print_table(cur.fetchall(), [d[0] for d in cur.description])
+    return 0
+
+
+def cmd_resolve(args) -> int:
+    """Append one settlement to the exam's resolutions/ (never edits a file the office wrote) and re-run."""
+    from examflow.runner import configure_progress, run_exam
+
+    with _connect_read(args) as con:
+        row = con.execute("SELECT folder FROM raw.exams WHERE exam_id = ?", [args.exam_id]).fetchone()
+    if row is None:
+        print(f"examflow: no exam {args.exam_id!r} in the warehouse", file=sys.stderr)
+        return 2
+    folder = Path(row[0])
+    target = folder / "resolutions" / "examflow_resolve.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    new = not target.exists()
+    with open(target, "a", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        if new:
+            w.writerow(["abnormal_id", "action", "value", "operator", "at", "note"])
+        w.writerow([args.abnormal_id, args.action, args.value or "", args.operator,
+                    dt.datetime.now().isoformat(timespec="seconds"), args.note or ""])
+    print(f"appended to {target}")
+    configure_progress()
+    run_exam(folder, args.warehouse, args.output, printouts=not args.no_printouts)
+    with _connect_read(args) as con:
+        status = con.execute("SELECT status, action FROM mart.abnormal_scripts WHERE exam_id = ? AND abnormal_id = ?",
+                             [args.exam_id, args.abnormal_id]).fetchone()
+        error = con.execute("SELECT reason FROM mart.resolution_errors WHERE exam_id = ? AND abnormal_id = ?",
+                            [args.exam_id, args.abnormal_id]).fetchone()
+    if error:
+        print(f"rejected: {error[0]}", file=sys.stderr)
+        return 1
+    print(f"{args.abnormal_id}: {status[0] if status else 'no longer arises'}")
+    return 0
+
+
+def cmd_sql(args) -> int:
+    from examflow import publish
+
+    path = publish.analyst_path(settings.warehouse_path(args.warehouse))
+    if args.path:
+        print(path.resolve())
+        return 0
+    if not args.query:
+        print("examflow sql: give a QUERY or --path", file=sys.stderr)
+        return 2
+    with publish.read_only(path) as con:
+        cur = con.execute(args.query)
+        _print_table(cur.fetchall(), [d[0] for d in cur.description])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="examflow", description="Exam data for a senior high school: ingest, abnormal "
+                                "scripts, scores, quantification tables, printouts.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--warehouse", type=Path, help="DuckDB file (EXAMFLOW_WAREHOUSE; default "
+                        "examflow_data/warehouse.duckdb)")
+    common.add_argument("--output", type=Path, help="printouts folder (EXAMFLOW_OUTPUT; default examflow_data/output)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("run", parents=[common], help="ingest, validate and materialise one exam folder")
+    s.add_argument("folder")
+    s.add_argument("--no-printouts", action="store_true")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("demo", parents=[common], help="generate a realistic grade and run everything, offline")
+    s.add_argument("--dir", default="demo", help="where the demo exams, warehouse and printouts go (default ./demo)")
+    s.add_argument("--students", type=int, default=1200)
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--no-printouts", action="store_true")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("generate", help="write synthetic exam folders (a previous and a current exam)")
+    s.add_argument("--students", type=int, required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--seed", type=int, default=7)
+    s.set_defaults(func=cmd_generate)
+
+    s = sub.add_parser("status", parents=[common], help="what is open and what blocks which subject")
+    s.add_argument("exam_id")
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("abnormal", parents=[common], help="list the abnormal scripts (CSV)")
+    s.add_argument("exam_id")
+    s.add_argument("--open", action="store_true", help="only open problems")
+    s.add_argument("--code")
+    s.add_argument("--subject")
+    s.set_defaults(func=cmd_abnormal)
+
+    s = sub.add_parser("resolve", parents=[common], help="settle an abnormal script and re-run the exam")
+    s.add_argument("exam_id")
+    s.add_argument("abnormal_id")
+    s.add_argument("action", choices=["assign_student", "mark_absent", "void", "set_score", "set_version",
+                                      "choose_optional", "accept"])
+    s.add_argument("value", nargs="?")
+    s.add_argument("--operator", required=True)
+    s.add_argument("--note")
+    s.add_argument("--no-printouts", action="store_true")
+    s.set_defaults(func=cmd_resolve)
+
+    s = sub.add_parser("sql", parents=[common], help="a read-only query on the analysts' copy (prints CSV)")
+    s.add_argument("query", nargs="?")
+    s.add_argument("--path", action="store_true", help="print the analysts' copy's path")
+    s.set_defaults(func=cmd_sql)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ContractError as e:
+        print(f"examflow: input contract broken: {e}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as e:
+        print(f"examflow: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

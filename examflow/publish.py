@@ -1,0 +1,48 @@
+"""The analysts' copy of the warehouse.
+
+Runs write `warehouse.duckdb`; after every successful run the whole file is checkpointed, copied and
+swapped in atomically (os.replace) as `warehouse.analyst.duckdb`. Analysts open only the copy, read
+only: a query never sees a half-written exam, never blocks a run (the writer never opens the copy),
+and is never refused for a lock (nobody writes the copy). A session open during a swap keeps reading
+the snapshot it opened.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+
+def analyst_path(warehouse: Path) -> Path:
+    warehouse = Path(warehouse)
+    return warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix)
+
+
+def publish(warehouse: Path) -> Path:
+    """Checkpoint the warehouse and swap a fresh copy in for the analysts."""
+    warehouse = Path(warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    target = analyst_path(warehouse)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(warehouse, tmp)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, target)
+    return target
+
+
+@contextlib.contextmanager
+def read_only(path: Path):
+    if not Path(path).exists():
+        raise FileNotFoundError(f"no analysts' copy at {path}: it is published after the first successful run")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()

@@ -1,0 +1,76 @@
+"""`examflow run`: one exam folder through the Dagster assets, in this process, with progress."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from examflow import settings
+from examflow.config import load_exam
+from examflow.errors import ContractError
+
+log = logging.getLogger("examflow")
+
+
+def _instance():
+    import dagster as dg
+
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def _contract_error(exc: BaseException) -> ContractError | None:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ContractError):
+            return exc
+        exc = getattr(exc, "user_exception", None) or exc.__cause__ or exc.__context__
+    return None
+
+
+def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = None, printouts: bool = True,
+             instance=None) -> str:
+    """Materialise every asset of the exam in `folder`; return its id. ContractError when the folder
+    breaks the input contract (the warehouse is then as it was)."""
+    import dagster as dg
+
+    from pipelines.definitions import ASSETS
+    from pipelines.resources import ExamFoldersResource, WarehouseResource
+
+    folder = Path(folder)
+    exam_id = load_exam(folder).id
+    instance = instance or _instance()
+    instance.add_dynamic_partitions("exam", [exam_id])
+    resources = {
+        "warehouse": WarehouseResource(path=str(settings.warehouse_path(warehouse))),
+        "exam_folders": ExamFoldersResource(exams_dir=str(settings.exams_dir()), output_dir=str(settings.output_dir(output))),
+    }
+    selection = dg.AssetSelection.all() if printouts else dg.AssetSelection.all() - dg.AssetSelection.groups("print")
+    started = time.perf_counter()
+    try:
+        result = dg.materialize(
+            ASSETS, instance=instance, partition_key=exam_id, resources=resources, selection=selection,
+            run_config={"ops": {"raw__exam_files": {"config": {"folder": str(folder.resolve())}}},
+                        "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            tags={"examflow/folder": str(folder.resolve())},
+        )
+    except Exception as exc:
+        contract = _contract_error(exc)
+        if contract:
+            raise contract from None
+        raise
+    if not result.success:
+        raise RuntimeError(f"the run for {exam_id} failed; see the Dagster event log")
+    log.info(f"{exam_id}: done in {time.perf_counter() - started:.1f}s")
+    return exam_id
+
+
+def configure_progress() -> None:
+    """Progress lines on stderr for the CLI."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s  %(message)s", "%H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False

@@ -1,0 +1,15 @@
+"""The Dagster code location: `dagster dev -w workspace.yaml` serves it."""
+import dagster as dg
+
+from assets import ingest, publish, score, validate
+from pipelines.jobs import exam_job
+from pipelines.resources import default_resources
+
+ASSETS = [ingest.raw_exam_files, validate.validate, score.score, publish.analyst_copy]
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    jobs=[exam_job],
+    resources=default_resources(),
+    executor=dg.in_process_executor,
+)
