@@ -172,6 +172,7 @@ def _read_csv(text: str, name: str, kinds: list[str]) -> tuple[list[str], int, s
             separator=delimiter,
             schema=schema,
             truncate_ragged_lines=True,
+            missing_columns="insert",
             raise_if_empty=False,
         )
     except pl.exceptions.PolarsError as e:
@@ -210,7 +211,7 @@ def _xlsx_header(ws, kinds: list[str]) -> tuple[list[str], int, str] | None:
     """Find the header row, forward-filling merged ranges; a horizontally merged group header
     over a row of sub-headers (客观题 over 1, 2, 3) makes a two-row header."""
     top = min(ws.max_row or 0, HEADER_SEARCH_ROWS + 1)
-    grid = [[_cell_text(c) for c in row] for row in ws.iter_rows(min_row=1, max_row=top)]
+    grid = [[_cell_text(v) for v in row] for row in ws.iter_rows(min_row=1, max_row=top, values_only=True)]
     width = max((len(r) for r in grid), default=0)
     grid = [r + [None] * (width - len(r)) for r in grid]
     groups = []

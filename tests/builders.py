@@ -1,0 +1,79 @@
+"""Small exam folders built by hand for tests: every file written exactly as a school would send it."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import yaml
+
+MINI_EXAM = {
+    "id": "mini-2026",
+    "name": "小测",
+    "date": "2026-11-20",
+    "grade": "高三",
+    "double_mark_tolerance": 2,
+    "subjects": [
+        {"code": "math", "name": "数学", "full": 20, "items": [
+            {"id": "1", "type": "single", "full": 4, "key": "A", "knowledge": "集合"},
+            {"id": "2", "type": "single", "full": 4, "key": "C", "knowledge": "函数"},
+            {"id": "3", "type": "multi", "full": 6, "key": "ABD", "knowledge": "函数"},
+            {"id": "4", "type": "subjective", "full": 6, "knowledge": "数列"},
+        ]},
+        {"code": "biology", "name": "生物", "full": 10, "role": "reselect", "items": [
+            {"id": "1", "type": "single", "full": 5, "key": "B"},
+            {"id": "2", "type": "subjective", "full": 5},
+        ]},
+    ],
+}
+
+# student_id, name, class, exam_no, track, electives
+MINI_ROSTER = [
+    ("S01", "张三", "高三(1)班", "0101", "物理类", "生物 化学"),
+    ("S02", "李四", "高三(1)班", "0102", "物理类", "生物 化学"),
+    ("S03", "王五", "高三(1)班", "0103", "物理类", "化学 地理"),
+    ("S04", "赵六", "高三(2)班", "0201", "物理类", "生物 地理"),
+    ("S05", "钱七", "高三(2)班", "0202", "物理类", "生物 化学"),
+    ("S06", "孙八", "高三(2)班", "0203", "物理类", "生物 化学"),
+]
+
+
+def write_csv(path: Path, header: list[str], rows: list, encoding: str = "utf-8", delimiter: str = ",",
+              quote_all: bool = False) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL,
+                   lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def write_yaml(path: Path, data: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def mini_exam(root: Path, exam: dict | None = None, roster: list | None = None, scans: bool = True,
+              marks: bool = True) -> Path:
+    """A complete, clean exam folder: 6 students, math for all, biology for its 5 takers."""
+    folder = root / (exam or MINI_EXAM)["id"]
+    write_yaml(folder / "exam.yaml", exam or MINI_EXAM)
+    write_csv(folder / "roster.csv", ["学号", "姓名", "班级", "考号", "类别", "选科"], roster or MINI_ROSTER)
+    if scans:
+        write_csv(folder / "scans" / "math.csv", ["考号", "缺考", "1", "2", "3"], [
+            ("0101", "0", "A", "C", "ABD"), ("0102", "0", "A", "B", "AB"), ("0103", "0", "B", "C", "ABD"),
+            ("0201", "0", "A", "C", "D"), ("0202", "0", "A", "C", "ABD"), ("0203", "0", "C", "C", "A")])
+        write_csv(folder / "scans" / "biology.csv", ["扫描序号", "考号", "缺考", "1"], [
+            ("B1", "0101", "0", "B"), ("B2", "0102", "0", "A"), ("B3", "0201", "0", "B"),
+            ("B4", "0202", "0", "B"), ("B5", "0203", "0", "D")])
+    if marks:
+        write_csv(folder / "marks" / "math_marks.csv", ["考号", "题号", "一评", "一评教师", "二评", "二评教师"], [
+            ("0101", "4", "6", "T01", "6", "T02"), ("0102", "4", "2", "T01", "3", "T02"),
+            ("0103", "4", "4", "T01", "4", "T02"), ("0201", "4", "5", "T01", "4", "T02"),
+            ("0202", "4", "3", "T01", "3", "T02"), ("0203", "4", "1", "T01", "2", "T02")])
+        write_csv(folder / "marks" / "生物小题分.csv", ["考号", "2"], [
+            ("0101", "4"), ("0102", "5"), ("0201", "3"), ("0202", "2"), ("0203", "5")])
+    return folder
