@@ -36,6 +36,7 @@ def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = 
     breaks the input contract (the warehouse is then as it was)."""
     import dagster as dg
 
+    from assets.checks import CONTRACT_CHECKS
     from pipelines.definitions import ASSETS
     from pipelines.resources import ExamFoldersResource, WarehouseResource
 
@@ -51,7 +52,7 @@ def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = 
     started = time.perf_counter()
     try:
         result = dg.materialize(
-            ASSETS, instance=instance, partition_key=exam_id, resources=resources, selection=selection,
+            [*ASSETS, *CONTRACT_CHECKS], instance=instance, partition_key=exam_id, resources=resources, selection=selection,
             run_config={"ops": {"raw__exam_files": {"config": {"folder": str(folder.resolve())}}},
                         "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             tags={"examflow/folder": str(folder.resolve())},

@@ -2,6 +2,7 @@
 import dagster as dg
 
 from assets import ingest, publish, score, validate
+from assets.checks import CONTRACT_CHECKS
 from pipelines.jobs import exam_job
 from pipelines.resources import default_resources
 
@@ -9,6 +10,7 @@ ASSETS = [ingest.raw_exam_files, validate.validate, score.score, publish.analyst
 
 defs = dg.Definitions(
     assets=ASSETS,
+    asset_checks=CONTRACT_CHECKS,
     jobs=[exam_job],
     resources=default_resources(),
     executor=dg.in_process_executor,
