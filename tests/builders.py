@@ -63,17 +63,26 @@ def mini_exam(root: Path, exam: dict | None = None, roster: list | None = None, 
     write_yaml(folder / "exam.yaml", exam or MINI_EXAM)
     write_csv(folder / "roster.csv", ["学号", "姓名", "班级", "考号", "类别", "选科"], roster or MINI_ROSTER)
     if scans:
-        write_csv(folder / "scans" / "math.csv", ["考号", "缺考", "1", "2", "3"], [
-            ("0101", "0", "A", "C", "ABD"), ("0102", "0", "A", "B", "AB"), ("0103", "0", "B", "C", "ABD"),
-            ("0201", "0", "A", "C", "D"), ("0202", "0", "A", "C", "ABD"), ("0203", "0", "C", "C", "A")])
-        write_csv(folder / "scans" / "biology.csv", ["扫描序号", "考号", "缺考", "1"], [
-            ("B1", "0101", "0", "B"), ("B2", "0102", "0", "A"), ("B3", "0201", "0", "B"),
-            ("B4", "0202", "0", "B"), ("B5", "0203", "0", "D")])
+        write_csv(folder / "scans" / "math.csv", MATH_SCAN_HEADER, MATH_SCANS)
+        write_csv(folder / "scans" / "biology.csv", BIO_SCAN_HEADER, BIO_SCANS)
     if marks:
-        write_csv(folder / "marks" / "math_marks.csv", ["考号", "题号", "一评", "一评教师", "二评", "二评教师"], [
-            ("0101", "4", "6", "T01", "6", "T02"), ("0102", "4", "2", "T01", "3", "T02"),
-            ("0103", "4", "4", "T01", "4", "T02"), ("0201", "4", "5", "T01", "4", "T02"),
-            ("0202", "4", "3", "T01", "3", "T02"), ("0203", "4", "1", "T01", "2", "T02")])
-        write_csv(folder / "marks" / "生物小题分.csv", ["考号", "2"], [
-            ("0101", "4"), ("0102", "5"), ("0201", "3"), ("0202", "2"), ("0203", "5")])
+        write_csv(folder / "marks" / "math_marks.csv", MATH_MARK_HEADER, MATH_MARKS)
+        write_csv(folder / "marks" / "生物小题分.csv", ["考号", "2"], BIO_MARKS)
     return folder
+
+
+# Hand-computed scores of the clean mini exam (double-marking tolerance 2):
+# math  S01 4+4+6+6=20, S02 4+0+4+mean(2,3)=2.5 → 10.5, S03 0+4+6+4=14, S04 4+4+2+mean(5,4)=4.5 → 14.5,
+#       S05 4+4+6+3=17, S06 0+4+2+mean(1,2)=1.5 → 7.5
+# biology (S03 does not take it) S01 5+4=9, S02 0+5=5, S04 5+3=8, S05 5+2=7, S06 0+5=5
+MATH_SCAN_HEADER = ["考号", "缺考", "1", "2", "3"]
+MATH_SCANS = [("0101", "0", "A", "C", "ABD"), ("0102", "0", "A", "B", "AB"), ("0103", "0", "B", "C", "ABD"),
+              ("0201", "0", "A", "C", "D"), ("0202", "0", "A", "C", "ABD"), ("0203", "0", "C", "C", "A")]
+BIO_SCAN_HEADER = ["扫描序号", "考号", "缺考", "1"]
+BIO_SCANS = [("B1", "0101", "0", "B"), ("B2", "0102", "0", "A"), ("B3", "0201", "0", "B"),
+             ("B4", "0202", "0", "B"), ("B5", "0203", "0", "D")]
+MATH_MARK_HEADER = ["考号", "题号", "一评", "一评教师", "二评", "二评教师"]
+MATH_MARKS = [("0101", "4", "6", "T01", "6", "T02"), ("0102", "4", "2", "T01", "3", "T02"),
+              ("0103", "4", "4", "T01", "4", "T02"), ("0201", "4", "5", "T01", "4", "T02"),
+              ("0202", "4", "3", "T01", "3", "T02"), ("0203", "4", "1", "T01", "2", "T02")]
+BIO_MARKS = [("0101", "4"), ("0102", "5"), ("0201", "3"), ("0202", "2"), ("0203", "5")]

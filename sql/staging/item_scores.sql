@@ -37,7 +37,7 @@ WITH cs AS (
         sc.optional_choice, sc.version, sc.absent_mark, sc.present, sc.source_file, sc.source_row, sc.image,
         i.item, i.type, i.full_marks, i.position, i.optional_group, i.choose, i.group_first, i.options, i.partial,
         CASE WHEN i.type <> 'subjective' THEN sc.responses[i.item] END AS response,
-        CASE WHEN i.keys IS NOT NULL THEN json_extract_string(i.keys, '$."' || coalesce(sc.version, '') || '"')
+        CASE WHEN i.keys IS NOT NULL THEN CAST(i.keys AS MAP(VARCHAR, VARCHAR))[sc.version]
              ELSE i.key END AS answer_key,
         i.keys IS NOT NULL AS versioned,
         coalesce(md.exam_no, mo.exam_no, sc.exam_no, sc.script_ref) AS mark_ref,

@@ -41,7 +41,7 @@ WITH so AS (
             'paper version ' || coalesce('''' || paper_version || '''', '(empty)') || ' is not one of the keys' AS detail
         FROM counting c WHERE uses_versions AND NOT (absent_mark AND n_answered = 0 AND NOT has_marks)
           AND NOT EXISTS (SELECT 1 FROM raw.items i WHERE i.exam_id = c.exam_id AND i.subject = c.subject AND i.keys IS NOT NULL
-                          AND json_exists(i.keys, '$."' || coalesce(c.paper_version, '') || '"'))
+                          AND list_contains(json_keys(i.keys), c.paper_version))
         UNION ALL BY NAME
         SELECT 'ALL_BLANK' AS code, *, 'every objective item is blank' AS detail FROM counting
         WHERE NOT absent_mark AND n_objective > 0 AND n_answered = 0

@@ -48,7 +48,7 @@ SELECT
             THEN 'set_score: ' || s.score_value || ' is not a multiple of 0.5 in [0, ' || it.full_marks || ']'
         WHEN s.act = 'set_version' AND NOT EXISTS (
                 SELECT 1 FROM raw.items i WHERE i.exam_id = s.exam_id AND i.subject = s.subject AND i.keys IS NOT NULL
-                  AND json_exists(i.keys, '$."' || upper(coalesce(s.val, '')) || '"'))
+                  AND list_contains(json_keys(i.keys), upper(s.val)))
             THEN 'set_version: ' || coalesce(s.val, '(empty)') || ' is not a paper version of ' || s.subject
         WHEN s.act = 'choose_optional' AND (s.val IS NULL OR gi.members IS NULL
                 OR NOT list_has_all(gi.members, [trim(x) FOR x IN string_split(s.val, ',')]))

@@ -1,5 +1,6 @@
 -- Whose script each scanned sheet is, once the settlements that move or discard sheets are applied,
--- in the order problems depend on each other: unknown exam numbers (assign_student / void), then
+-- in the order problems depend on each other: unreadable sheets (void) and unknown exam numbers
+-- (assign_student / void), then
 -- scripts outside the student's subjects (NOT_ENROLLED), then duplicates of one student's script.
 -- Each step is detected on the state before its own settlements, so a settled problem stays listed.
 WITH sc AS (
@@ -11,9 +12,10 @@ WITH sc AS (
 ), o1 AS (
     SELECT s1.*, r.action AS unknown_action,
         CASE WHEN s1.unknown_no AND r.action = 'assign_student' THEN r.value ELSE s1.scanned_student END AS owner1,
-        coalesce(s1.unknown_no AND r.action = 'void', false) AS void1
+        coalesce(r.action = 'void', false) AS void1
     FROM s1 LEFT JOIN res r
-      ON r.code = 'UNKNOWN_EXAM_NO' AND r.subject = s1.subject AND r.ref = s1.script_ref AND s1.unknown_no
+      ON r.subject = s1.subject AND r.ref = s1.script_ref
+     AND r.code = CASE WHEN s1.shape = 'omr_error' THEN 'SCAN_ERROR' WHEN s1.unknown_no THEN 'UNKNOWN_EXAM_NO' END
 ), s2 AS (
     SELECT o1.*,
         o1.owner1 IS NOT NULL AND NOT o1.void1 AND o1.shape <> 'omr_error' AND e.student_id IS NULL
