@@ -25,7 +25,6 @@ colouring), `seating` (order, fill, same-class neighbours, exam numbers), `invig
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -220,5 +219,3 @@ def write_scanner_roster(arrangement: Arrangement, path: str | Path):
 
     return _write(arrangement, path)
 
-
-_ = dt  # datetime is part of the public types (Session.starts_at)

@@ -30,6 +30,8 @@ No two students of one class in seats i and i+1 of a room "when the numbers make
   i+1 takes the best-placed remaining student whose class differs from seat i's and whose
   removal leaves the rest arrangeable (max class count <= ceil(R/2), and not the previous
   seat's class at exactly ceil(R/2) with R odd). This never fails when the room's counts allow.
+  A room holding two subjects is interleaved subject block by subject block (seats 1-20 物理,
+  21-30 历史) unless the blocks would leave a same-class pair the whole-room order avoids.
 - When the numbers do not allow it (one class has more students in the session than the bound
   above - e.g. a subject taken almost only by one class), the room is seated to the minimum
   number of same-class neighbours (the dominant class on every other seat, its surplus at the
@@ -143,13 +145,10 @@ def min_adjacent_pairs(counts: Mapping[Any, int]) -> int:
     return max(0, m - (n - m) - 1)
 
 
-def arrange_room(members: Sequence[int], cls: Sequence[Any]) -> list[int]:
-    """Seat order for one room: `members` (roster rows, best-placed first) re-ordered so that no
-    two neighbours share a class when the counts allow, else with the fewest such pairs."""
+def _interleave(members: Sequence[int], cls: Sequence[Any], prev: Any = None) -> list[int]:
     remaining = list(members)
     counts = Counter(cls[i] for i in remaining)
     out: list[int] = []
-    prev = None
     while remaining:
         R = len(remaining)
         pick = None
@@ -181,6 +180,29 @@ def arrange_room(members: Sequence[int], cls: Sequence[Any]) -> list[int]:
         out.append(i)
         prev = c
     return out
+
+
+def _pairs(seq: Sequence[int], cls: Sequence[Any]) -> int:
+    return sum(1 for a, b in zip(seq, seq[1:]) if cls[a] == cls[b])
+
+
+def arrange_room(members: Sequence[int], cls: Sequence[Any], subject: Mapping[int, str] | None = None) -> list[int]:
+    """Seat order for one room: `members` (roster rows, best-placed first) re-ordered so that no
+    two neighbours share a class when the counts allow, else with the fewest such pairs. With
+    `subject`, each subject's students keep a block of consecutive seats (papers are handed out
+    by block) unless that would cost a same-class pair the whole-room order avoids."""
+    whole = _interleave(members, cls)
+    if subject is None:
+        return whole
+    blocks: dict[str, list[int]] = {}
+    for i in members:
+        blocks.setdefault(subject.get(i, ""), []).append(i)
+    if len(blocks) < 2:
+        return whole
+    seq: list[int] = []
+    for part in blocks.values():
+        seq += _interleave(part, cls, cls[seq[-1]] if seq else None)
+    return seq if _pairs(seq, cls) <= _pairs(whole, cls) else whole
 
 
 def balance_rooms(
@@ -303,7 +325,8 @@ def seat_sessions(
     if problems:
         raise InfeasibleArrangement(problems)
     rooms_in_use = [r for r in rooms if r.capacity > 0]
-    cache: dict[tuple, tuple[int, list[tuple[int, str, int, str]], list[str], int, list[str]]] = {}
+    # identical student order and subject grouping -> identical seats (core sessions)
+    cache: dict[tuple, tuple] = {}
     out: list[SessionSeats] = []
     notes: list[str] = []
     total_swaps = 0
@@ -316,47 +339,50 @@ def seat_sessions(
                 subj_of[i] = code
             groups.append(g)
         ordered = [i for g in groups for i in g]
-        key = (tuple(ordered), tuple(subj_of[i] for i in ordered))
-        if key in cache:
-            layout, rows, used, pairs, sess_notes = cache[key]
-            out.append(SessionSeats(sess.no, layout, rows, used, pairs))
-            notes += [n.replace("{session}", str(sess.no)) for n in sess_notes]
-            continue
-        rank = {i: k for k, i in enumerate(ordered)}  # position inside the session
-        members: list[list[int]] = []
-        used_rooms: list[Room] = []
-        k = 0
-        for room in rooms_in_use:
-            if k >= len(ordered):
-                break
-            take = ordered[k:k + room.capacity]
-            k += len(take)
-            members.append(list(take))
-            used_rooms.append(room)
-        swaps = balance_rooms(members, class_ids, rank, subj_of)
-        total_swaps += swaps
-        rows: list[tuple[int, str, int, str]] = []
-        pairs = 0
-        sess_notes: list[str] = []
-        for room, mem in zip(used_rooms, members):
-            seq = arrange_room(mem, class_ids)
-            p = sum(1 for a, b in zip(seq, seq[1:]) if class_ids[a] == class_ids[b])
-            if p:
-                cnt = Counter(class_ids[i] for i in mem)
-                top, top_n = cnt.most_common(1)[0]
-                sess_notes.append(
-                    f"session {{session}} room {room.room}: {p} same-class neighbour pair(s) unavoidable "
-                    f"(class {top} has {top_n} of the {len(mem)} students in the room and "
-                    f"{sum(1 for i in ordered if class_ids[i] == top)} in the session, more than the "
-                    f"{sum((len(m) + 1) // 2 for m in members)} seats that can keep them apart)")
-                pairs += p
-            for seat, i in enumerate(seq, start=1):
-                rows.append((i, room.room, seat, subj_of[i]))
-        layout = len(cache) + 1
-        cache[key] = (layout, rows, [r.room for r in used_rooms], pairs, sess_notes)
-        out.append(SessionSeats(sess.no, layout, rows, [r.room for r in used_rooms], pairs))
+        key = (tuple(ordered), tuple(len(g) for g in groups))
+        if key not in cache:
+            cache[key] = _seat_one(ordered, subj_of, rooms_in_use, class_ids, len(cache) + 1)
+            total_swaps += cache[key][4]
+        layout, base, used, pairs, _swaps, sess_notes = cache[key]
+        out.append(SessionSeats(sess.no, layout, [(i, room, seat, subj_of[i]) for i, room, seat in base],
+                                used, pairs))
         notes += [n.replace("{session}", str(sess.no)) for n in sess_notes]
     return SeatingPlan(out, order_used, total_swaps, notes)
+
+
+def _seat_one(ordered: list[int], subj_of: Mapping[int, str], rooms_in_use: Sequence[Room],
+              class_ids: Sequence[Any], layout: int):
+    rank = {i: k for k, i in enumerate(ordered)}  # position inside the session
+    members: list[list[int]] = []
+    used_rooms: list[Room] = []
+    k = 0
+    for room in rooms_in_use:
+        if k >= len(ordered):
+            break
+        take = ordered[k:k + room.capacity]
+        k += len(take)
+        members.append(list(take))
+        used_rooms.append(room)
+    swaps = balance_rooms(members, class_ids, rank, subj_of)
+    base: list[tuple[int, str, int]] = []
+    pairs = 0
+    sess_notes: list[str] = []
+    bound = sum((len(m) + 1) // 2 for m in members)
+    for room, mem in zip(used_rooms, members):
+        seq = arrange_room(mem, class_ids, subj_of)
+        p = sum(1 for a, b in zip(seq, seq[1:]) if class_ids[a] == class_ids[b])
+        if p:
+            cnt = Counter(class_ids[i] for i in mem)
+            top, top_n = cnt.most_common(1)[0]
+            in_session = sum(1 for i in ordered if class_ids[i] == top)
+            sess_notes.append(
+                f"session {{session}} room {room.room}: {p} same-class neighbour pair(s) unavoidable (class {top} "
+                f"has {top_n} of the {len(mem)} students in the room and {in_session} in the session, more than "
+                f"the {bound} seats that can keep a class apart)")
+            pairs += p
+        for seat, i in enumerate(seq, start=1):
+            base.append((i, room.room, seat))
+    return layout, base, [r.room for r in used_rooms], pairs, swaps, sess_notes
 
 
 def numbering_session(timetable: Timetable, subjects: Sequence[SubjectInfo]) -> Session:

@@ -238,7 +238,7 @@ class WorkbookWriter:
         of sequences (then `columns` is required; `Column.key` may be the index). `title` prints
         in the page header; `page_breaks_before` are 0-based data-row indices that start a new
         printed page (e.g. one room per page). Returns the worksheet."""
-        cols, rows, n_rows = _rows_of(data, columns or ())
+        cols, rows, _n = _rows_of(data, columns or ())
         if not cols:
             raise ValueError(f"sheet {name!r}: no columns")
         # materialise a sample for widths; keep streaming the rest
@@ -322,9 +322,16 @@ class WorkbookWriter:
                     out.append(None)
                     continue
                 fmt = formats[j]
-                if not force_text and fmt == "General" and not isinstance(value, (dt.date, dt.time)):
-                    out.append(value)  # plain value: cheapest path
-                    continue
+                if fmt == "General" and not force_text:
+                    if isinstance(value, dt.datetime):
+                        fmt = COLUMN_KINDS["datetime"]
+                    elif isinstance(value, dt.date):
+                        fmt = COLUMN_KINDS["date"]
+                    elif isinstance(value, dt.time):
+                        fmt = COLUMN_KINDS["time"]
+                    else:
+                        out.append(value)  # plain value: cheapest path
+                        continue
                 cell = self._cell(ws, value)
                 if force_text or isinstance(value, str):
                     cell.data_type = "s"  # never a formula

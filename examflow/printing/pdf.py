@@ -18,11 +18,15 @@ Fonts
 - Rare name characters (生僻字): Noto Sans CJK SC covers ~44,800 code points, CJK Ext. A and much
   of Ext. B included, but not all (e.g. U+2A6A5 𪚥). fpdf2 offers `set_fallback_fonts()`: when
   the current font lacks a glyph it draws that character with the first fallback font that has
-  it. Fallbacks are loaded lazily, only when a text actually needs one (loading the HanaMin
-  fonts costs ~0.8 s): `EXAMFLOW_FALLBACK_FONTS` (paths joined by os.pathsep), then
-  HanaMinA/HanaMinB (Debian `fonts-hanazono`, which covers Ext. A-F), then other CJK fonts
-  when present, then DejaVu Sans for symbols. A character no font has is drawn as the empty box
-  and recorded in `CJKPdf.missing_glyphs` (fpdf2 also logs a warning); it never stops the run.
+  it. Candidates, in order: `EXAMFLOW_FALLBACK_FONTS` (paths joined by os.pathsep), HanaMinA /
+  HanaMinB (Debian `fonts-hanazono`, which covers CJK Ext. A-F; the project setup should install
+  it beside fonts-noto-cjk), WenQuanYi / AR PL / Unifont when present, DejaVu Sans for symbols.
+  A fallback font is loaded only when a text needs it, and only the one covering the missing
+  character (loading HanaMin costs ~0.4 s per document). fpdf2's fallback mode is switched on
+  only around the texts that need it (`_with_fallback`): once fallback fonts are set, fpdf2 lays
+  out every text character by character, several times slower. A character no font has is
+  drawn as the empty box and recorded in `CJKPdf.missing_glyphs` (fpdf2 also logs a warning);
+  it never stops the run.
 - Text extraction: Noto CJK is a CID-keyed CFF font; fpdf2 embeds it with an embedded
   Encoding CMap. Poppler (pdftotext), pdf.js and Acrobat map it back to Unicode; pypdf 7.x
   does not parse embedded Encoding CMaps and returns each CJK character preceded by "\\x00"
@@ -31,9 +35,10 @@ Fonts
 Layout helpers
 - `CJKPdf(title)` - an FPDF on A4 with the CJK font, a running title in the page header and
   "第 x 页 / 共 y 页" in the footer; `save(path)` writes owner-only and atomically.
-- `draw_table(columns, rows)` - a table drawn with plain cells (about 5x faster than fpdf2's
-  `table()` for long lists), header row repeated on every page break, text shrunk (down to
-  `min_font_size`) and then cut with "…" to fit its column.
+- `draw_table(columns, rows)` - a table drawn with rect() + text() (5-10x faster than fpdf2's
+  `table()` on long lists: a 240-page door-list file takes ~2 s), the header row repeated on
+  every page break, each text shrunk (down to 6 pt) and then cut with "…" to fit its column.
+- `fit_cell`, `heading`, `line_text`, `paragraph` - single texts with the same fallback logic.
 - `draw_label_grid(items, cols, rows, draw)` - a grid of labels per page with cut lines
   (desk labels 桌贴, later score slips).
 """
@@ -182,6 +187,21 @@ def find_fallback_fonts() -> list[Path]:
     return out
 
 
+@functools.lru_cache(maxsize=32)
+def _font_cmap(path: str) -> frozenset[int]:
+    """Code points a (fallback) font covers; read once per process."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        f = TTFont(path, lazy=True, fontNumber=0)
+        try:
+            return frozenset(f.getBestCmap() or {})
+        finally:
+            f.close()
+    except Exception:  # an unreadable font covers nothing
+        return frozenset()
+
+
 @dataclass(frozen=True)
 class PdfColumn:
     """A PDF table column: `width` in mm, or a relative weight when `relative` tables are used."""
@@ -222,39 +242,71 @@ class CJKPdf(FPDF):
         self.add_font(FAMILY, "", str(regular.path), collection_font_number=regular.index)
         self.add_font(FAMILY, "B", str(bold.path), collection_font_number=bold.index)
         self._cmap: dict[int, Any] = self.fonts[FAMILY].cmap  # type: ignore[union-attr]
-        self._fallbacks_loaded = False
         self._checked: dict[str, bool] = {}
+        self._fallback_paths: set[str] = set()
+        self._fallback_cmaps: list[tuple[str, frozenset[int]]] = []
+        self._fallback_ids: list[str] = []
         self.set_font(FAMILY, "", font_size)
 
     # -- glyph coverage --------------------------------------------------------------------
-    def ensure_glyphs(self, text: str) -> None:
-        """Load fallback fonts the first time a text has a character the main face lacks."""
+    def needs_fallback(self, text: str) -> bool:
+        """True when `text` has a character the main face lacks; loads (once per document) the
+        fallback font that covers it. Characters no font covers go to `missing_glyphs`."""
         if not text or text.isascii():
-            return
-        ok = self._checked.get(text)
-        if ok is not None:
-            return
+            return False
+        hit = self._checked.get(text)
+        if hit is not None:
+            return hit
         missing = [ch for ch in text if ord(ch) not in self._cmap and not ch.isspace()]
-        self._checked[text] = not missing
+        need = False
+        for ch in missing:
+            cp = ord(ch)
+            fam = next((f for f, cmap in self._fallback_cmaps if cp in cmap), None)
+            if fam is None:
+                for path in find_fallback_fonts():
+                    if str(path) in self._fallback_paths:
+                        continue
+                    cmap = _font_cmap(str(path))
+                    if cp in cmap:
+                        fam = f"fallback{len(self._fallback_paths)}"
+                        try:
+                            self.add_font(fam, "", str(path))
+                        except Exception:  # a broken font file must not stop the printout
+                            self._fallback_paths.add(str(path))
+                            continue
+                        self._fallback_paths.add(str(path))
+                        self._fallback_cmaps.append((fam, cmap))
+                        self._fallback_ids.append(fam)
+                        break
+            if fam is None:
+                self.missing_glyphs.add(ch)
+            else:
+                need = True
         if len(self._checked) > 50_000:
             self._checked.clear()
-        if not missing:
-            return
-        if not self._fallbacks_loaded:
-            self._fallbacks_loaded = True
-            ids = []
-            for i, path in enumerate(find_fallback_fonts()):
-                fam = f"fallback{i}"
-                try:
-                    self.add_font(fam, "", str(path))
-                except Exception:  # a broken font file must not stop the printout
-                    continue
-                ids.append(fam)
-            if ids:
-                self.set_fallback_fonts(ids, exact_match=False)
-        for ch in missing:
-            if self.get_fallback_font(ch) is None:
-                self.missing_glyphs.add(ch)
+        self._checked[text] = need
+        return need
+
+    # kept for callers that only want the side effect
+    def ensure_glyphs(self, text: str) -> None:
+        self.needs_fallback(text)
+
+    def _with_fallback(self, text: str, draw: Callable[[], None]) -> None:
+        """Run `draw` with fpdf2's fallback fonts switched on only when `text` needs them:
+        with fallbacks set fpdf2 renders every text character by character (much slower)."""
+        if self.needs_fallback(text):
+            self.set_fallback_fonts(self._fallback_ids, exact_match=False)
+            try:
+                draw()
+            finally:
+                self.set_fallback_fonts([])
+        else:
+            draw()
+
+    def text_width(self, text: str) -> float:
+        """Width in mm of `text` in the current font (main face widths; fast)."""
+        font = self.current_font
+        return font.get_text_width(text, self.font_size_pt, None)[1] / self.k  # type: ignore[union-attr]
 
     # -- page furniture --------------------------------------------------------------------
     def header(self) -> None:
@@ -264,8 +316,7 @@ class CJKPdf(FPDF):
         self.set_font(FAMILY, "", 8)
         self.set_text_color(90)
         self.set_xy(self.l_margin, 4)
-        self.ensure_glyphs(self.header_text)
-        self.cell(self.epw, 5, self.header_text, align="C")
+        self._with_fallback(self.header_text, lambda: self.cell(self.epw, 5, self.header_text, align="C"))
         self.set_text_color(0)
         self.set_font(family, style, size)
         self.set_xy(self.l_margin, self.t_margin)
@@ -296,41 +347,73 @@ class CJKPdf(FPDF):
         fill: bool = False,
         ln: bool = False,
     ) -> None:
-        """A one-line cell whose text is shrunk, then cut with "…", to fit width `w`."""
+        """A one-line cell at the current position whose text is shrunk (down to `min_size`),
+        then cut with "…", to fit width `w`; moves right (or to the next line with `ln`).
+        Drawn with rect() + text() - a fraction of cell()'s cost - unless the text needs a
+        fallback font, which only cell() applies."""
         s = "" if text is None else str(text)
         size = size or self.base_font_size
-        self.ensure_glyphs(s)
+        x, y = self.x, self.y
+        fb = self.needs_fallback(s)
         self.set_font(FAMILY, style, size)
         room = w - 2 * self.c_margin
-        if s and room > 0:
-            sw = self.get_string_width(s)
-            if sw > room:
-                new = max(min_size, size * room / sw * 0.98)
+        tw = 0.0
+        if s:
+            tw = self.text_width(s)
+            if tw > room > 0:
+                new = max(min_size, size * room / tw * 0.98)
                 self.set_font(FAMILY, style, new)
-                if self.get_string_width(s) > room:
-                    while s and self.get_string_width(s + "…") > room:
+                tw = self.text_width(s)
+                if tw > room:
+                    while s and self.text_width(s + "…") > room:
                         s = s[:-1]
                     s += "…"
-        self.cell(w, h, s, border=border, align=align, fill=fill,
-                  new_x=XPos.LMARGIN if ln else XPos.RIGHT, new_y=YPos.NEXT if ln else YPos.TOP)
+                    tw = self.text_width(s)
+        if fb:
+            self.set_xy(x, y)
+            self._with_fallback(s, lambda: self.cell(w, h, s, border=border, align=align, fill=fill,
+                                                     new_x=XPos.RIGHT, new_y=YPos.TOP))
+        else:
+            if border or fill:
+                self.rect(x, y, w, h, style=("DF" if border else "F") if fill else "D")
+            if s:
+                if align == "L":
+                    tx = x + self.c_margin
+                elif align == "R":
+                    tx = x + w - self.c_margin - tw
+                else:
+                    tx = x + (w - tw) / 2
+                self.text(tx, y + h / 2 + 0.3 * self.font_size, s)
         if ln:
-            pass
-        self.set_font(FAMILY, style, size)
+            self.set_xy(self.l_margin, y + h)
+        else:
+            self.set_xy(x + w, y)
+        if self.font_size_pt != size:
+            self.set_font(FAMILY, style, size)
 
     def heading(self, text: str, size: float = 16, *, align: str = "C", h: float | None = None,
                 style: str = "B") -> None:
-        self.ensure_glyphs(text)
         self.set_font(FAMILY, style, size)
         self.set_x(self.l_margin)
-        self.cell(self.epw, h or size * 0.55, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self._with_fallback(text, lambda: self.cell(self.epw, h or size * 0.55, text, align=align,
+                                                    new_x=XPos.LMARGIN, new_y=YPos.NEXT))
         self.set_font(FAMILY, "", self.base_font_size)
 
     def line_text(self, text: str, size: float | None = None, *, align: str = "L", h: float = 6,
                   style: str = "") -> None:
-        self.ensure_glyphs(text)
         self.set_font(FAMILY, style, size or self.base_font_size)
         self.set_x(self.l_margin)
-        self.cell(self.epw, h, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self._with_fallback(text, lambda: self.cell(self.epw, h, text, align=align,
+                                                    new_x=XPos.LMARGIN, new_y=YPos.NEXT))
+        self.set_font(FAMILY, "", self.base_font_size)
+
+    def paragraph(self, text: str, size: float | None = None, *, h: float = 5, align: str = "L",
+                  style: str = "") -> None:
+        """Text wrapped over the printable width."""
+        self.set_font(FAMILY, style, size or self.base_font_size)
+        self.set_x(self.l_margin)
+        self._with_fallback(text, lambda: self.multi_cell(self.epw, h, text, align=align,
+                                                          new_x=XPos.LMARGIN, new_y=YPos.NEXT))
         self.set_font(FAMILY, "", self.base_font_size)
 
     # -- tables ----------------------------------------------------------------------------
