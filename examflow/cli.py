@@ -10,14 +10,16 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
 from examflow import settings
 from examflow.errors import ContractError
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
-def _print_table(rows: list[tuple], headers: list[str], out=sys.stdout) -> None:
-    w = csv.writer(out)
+def _print_table(rows: list[tuple], headers: list[str]) -> None:
+    w = csv.writer(sys.stdout)
     w.writerow(headers)
     w.writerows(rows)
 
@@ -241,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"examflow: {e}", file=sys.stderr)
         return 2
+    except duckdb.Error as e:
+        print(f"examflow: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
