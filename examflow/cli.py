@@ -14,6 +14,7 @@ import duckdb
 
 from examflow import settings
 from examflow.errors import ContractError
+from examflow.warehouse import one
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -43,8 +44,8 @@ def cmd_run(args) -> int:
 
 def _summary(args, exam_id: str) -> int:
     with _connect_read(args) as con:
-        head = con.execute("SELECT n_students, n_scripts, n_abnormal_open, n_blocking_open FROM mart.exams "
-                           "WHERE exam_id = ?", [exam_id]).fetchone()
+        head = one(con, "SELECT n_students, n_scripts, n_abnormal_open, n_blocking_open FROM mart.exams "
+                           "WHERE exam_id = ?", [exam_id])
         codes = con.execute("SELECT code, count(*) FILTER (WHERE status = 'open'), count(*) FROM mart.abnormal_scripts "
                             "WHERE exam_id = ? GROUP BY code ORDER BY code", [exam_id]).fetchall()
     print(f"exam {exam_id}: {head[0]} students, {head[1]} scripts scanned, {head[2]} abnormal scripts open "
@@ -87,8 +88,8 @@ def cmd_demo(args) -> int:
 
 def cmd_status(args) -> int:
     with _connect_read(args) as con:
-        exam = con.execute("SELECT name, n_students, n_abnormal_open, n_blocking_open, materialised_at FROM mart.exams "
-                           "WHERE exam_id = ?", [args.exam_id]).fetchone()
+        exam = one(con, "SELECT name, n_students, n_abnormal_open, n_blocking_open, materialised_at FROM mart.exams "
+                           "WHERE exam_id = ?", [args.exam_id])
         if exam is None:
             print(f"examflow: no exam {args.exam_id!r} in the warehouse", file=sys.stderr)
             return 2
@@ -132,7 +133,7 @@ def cmd_resolve(args) -> int:
     from examflow.runner import configure_progress, run_exam
 
     with _connect_read(args) as con:
-        row = con.execute("SELECT folder FROM raw.exams WHERE exam_id = ?", [args.exam_id]).fetchone()
+        row = one(con, "SELECT folder FROM raw.exams WHERE exam_id = ?", [args.exam_id])
     if row is None:
         print(f"examflow: no exam {args.exam_id!r} in the warehouse", file=sys.stderr)
         return 2
@@ -150,10 +151,10 @@ def cmd_resolve(args) -> int:
     configure_progress()
     run_exam(folder, args.warehouse, args.output, printouts=not args.no_printouts)
     with _connect_read(args) as con:
-        status = con.execute("SELECT status, action FROM mart.abnormal_scripts WHERE exam_id = ? AND abnormal_id = ?",
-                             [args.exam_id, args.abnormal_id]).fetchone()
-        error = con.execute("SELECT reason FROM mart.resolution_errors WHERE exam_id = ? AND abnormal_id = ?",
-                            [args.exam_id, args.abnormal_id]).fetchone()
+        status = one(con, "SELECT status, action FROM mart.abnormal_scripts WHERE exam_id = ? AND abnormal_id = ?",
+                             [args.exam_id, args.abnormal_id])
+        error = one(con, "SELECT reason FROM mart.resolution_errors WHERE exam_id = ? AND abnormal_id = ?",
+                            [args.exam_id, args.abnormal_id])
     if error:
         print(f"rejected: {error[0]}", file=sys.stderr)
         return 1
@@ -174,6 +175,26 @@ def cmd_sql(args) -> int:
     with publish.read_only(path) as con:
         cur = con.execute(args.query)
         _print_table(cur.fetchall(), [d[0] for d in cur.description])
+    return 0
+
+
+def cmd_arrange(args) -> int:
+    from examflow.arrange import InfeasibleArrangement
+    from examflow.arrange.folder import arrange_folder
+
+    try:
+        done = arrange_folder(Path(args.folder), args.warehouse, args.output, progress=lambda m: print(m, file=sys.stderr))
+    except InfeasibleArrangement as e:
+        print(f"examflow: the arrangement is infeasible, nothing was written:\n{e}", file=sys.stderr)
+        return 2
+    arr = done.arrangement
+    print(f"exam {done.exam_id}: {len(arr.sessions)} sessions, {arr.seating['student_id'].n_unique()} students, "
+          f"{arr.seating.height} seats, {arr.invigilation['teacher_id'].n_unique()} invigilators")
+    for row in arr.timetable.sort("session", "subject").iter_rows(named=True):
+        print(f"  session {row['session']}  {row['starts_at']:%m-%d %H:%M}  {row['subject']}  {row['n_students']}")
+    for note in arr.notes:
+        print(f"  note: {note}")
+    print(f"printouts: {(settings.output_dir(args.output) / done.exam_id / '考务').resolve()}")
     return 0
 
 
@@ -225,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--note")
     s.add_argument("--no-printouts", action="store_true")
     s.set_defaults(func=cmd_resolve)
+
+    s = sub.add_parser("arrange", parents=[common], help="timetable, seating, invigilation and their printouts")
+    s.add_argument("folder")
+    s.set_defaults(func=cmd_arrange)
 
     s = sub.add_parser("sql", parents=[common], help="a read-only query on the analysts' copy (prints CSV)")
     s.add_argument("query", nargs="?")

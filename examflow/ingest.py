@@ -122,7 +122,9 @@ def _check_row_items(table: Table, subject: pl.Expr, items: dict[str, str], allo
                                 table.column_label(c))
 
 
-class _Reader:
+class FolderReader:
+    """Reads the files of one exam folder, recording each file it read (for raw.files)."""
+
     def __init__(self, folder: Path, cfg: ExamConfig, at: dt.datetime, progress: Callable[[str], None]):
         self.folder, self.cfg, self.at, self.progress = folder, cfg, at, progress
         self.files: list[dict] = []
@@ -358,29 +360,34 @@ def _config_frames(cfg: ExamConfig, folder: Path, at: dt.datetime, sha: str) -> 
             "items": items.rename({"group": "optional_group", "full": "full_marks"})}
 
 
+def read_people(folder: Path, cfg: ExamConfig, reader: FolderReader, rooms_required: bool = False) -> RawExam:
+    """exam.yaml, roster, teachers and rooms: what arrangement needs before any scan exists."""
+    from examflow.tables import file_sha256
+
+    raw = RawExam(cfg, folder)
+    raw.frames.update(_config_frames(cfg, folder, reader.at, file_sha256((folder / cfg.source_file).read_bytes())))
+    raw.frames["roster"] = reader.simple("roster", "roster", True)
+    for stem in ("teachers", "rooms"):
+        df = reader.simple(stem, stem, rooms_required and stem == "rooms")
+        if df is not None:
+            raw.frames[stem] = df
+    return raw
+
+
 def read_exam_folder(folder: Path, progress: Callable[[str], None] = lambda _: None) -> RawExam:
     """Read and check everything in an exam folder; raise ContractError on the first breach."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ContractError("not an exam folder (no such directory)", str(folder))
     cfg = load_exam(folder)
-    at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    reader = _Reader(folder, cfg, at, progress)
-    from examflow.tables import file_sha256
-
-    raw = RawExam(cfg, folder)
-    raw.frames.update(_config_frames(cfg, folder, at, file_sha256((folder / cfg.source_file).read_bytes())))
-    raw.frames["roster"] = reader.simple("roster", "roster", True)
-    for stem in ("teachers", "rooms"):
-        df = reader.simple(stem, stem, False)
-        if df is not None:
-            raw.frames[stem] = df
+    reader = FolderReader(folder, cfg, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), progress)
+    raw = read_people(folder, cfg, reader)
     raw.frames["scans"] = reader.scans()
     raw.frames["marks"] = reader.marks()
     raw.frames["resolutions"] = reader.resolutions()
     raw.files = reader.files
     raw.frames["files"] = pl.DataFrame(
-        [{"exam_id": cfg.id, **f, "ingested_at": at} for f in reader.files],
+        [{"exam_id": cfg.id, **f, "ingested_at": reader.at} for f in reader.files],
         schema={"exam_id": pl.String, "source_file": pl.String, "kind": pl.String, "rows": pl.Int64,
                 "file_sha256": pl.String, "ingested_at": pl.Datetime("us")})
     return raw

@@ -85,6 +85,13 @@ def write_raw(con: duckdb.DuckDBPyConnection, raw: RawExam) -> dict[str, int]:
     return counts
 
 
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query, with the result read to its end (DuckDB 2.0 results stream, and an
+    unfinished one blocks the connection)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
 def model_sql(model: str) -> str:
     return (SQL_DIR / f"{model}.sql").read_text(encoding="utf-8")
 
@@ -104,7 +111,7 @@ def run_models(con: duckdb.DuckDBPyConnection, exam_id: str, models: list[str]) 
             _add_new_columns(con, target, query)
             con.execute(f"DELETE FROM {target} WHERE exam_id = ?", [exam_id])
             con.execute(f"INSERT INTO {target} BY NAME {query}")
-            counts[target] = con.execute(f"SELECT count(*) FROM {target} WHERE exam_id = ?", [exam_id]).fetchone()[0]
+            counts[target] = one(con, f"SELECT count(*) FROM {target} WHERE exam_id = ?", [exam_id])[0]
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -8,3 +8,8 @@ exam_job = dg.define_asset_job(
     "exam_job", selection=EXAM_SELECTION, executor_def=dg.in_process_executor,
     description="Ingest, validate, score, quantify and print one exam (partition = exam id).",
 )
+
+arrange_job = dg.define_asset_job(
+    "arrange_job", selection=dg.AssetSelection.groups("arrange"), executor_def=dg.in_process_executor,
+    description="Timetable, seating, invigilation and 考务 printouts for one exam, before it is sat.",
+)

@@ -42,7 +42,7 @@ class ExamFoldersResource(dg.ConfigurableResource):
         if wh is not None and Path(wh.path).exists():
             with wh.connect() as con:
                 warehouse.ensure_schema(con)
-                row = con.execute("SELECT folder FROM raw.exams WHERE exam_id = ?", [exam_id]).fetchone()
+                row = warehouse.one(con, "SELECT folder FROM raw.exams WHERE exam_id = ?", [exam_id])
             if row and Path(row[0]).is_dir():
                 return Path(row[0])
         raise FileNotFoundError(f"no exam folder with id {exam_id!r} under {root} (EXAMFLOW_EXAMS) or in the warehouse")
