@@ -8,6 +8,7 @@ from pydantic import Field
 
 from assets._stage import report
 from examflow.warehouse import write_raw
+from examflow.errors import ContractError
 from examflow.ingest import read_exam_folder
 from pipelines.partitions import exam_partitions
 from pipelines.resources import ExamFoldersResource, WarehouseResource
@@ -26,7 +27,12 @@ def raw_exam_files(context: dg.AssetExecutionContext, config: IngestConfig, ware
     exam_id = context.partition_key
     folder = Path(config.folder) if config.folder else exam_folders.find(exam_id, warehouse)
     started = time.perf_counter()
-    raw = read_exam_folder(folder, progress=lambda m: report(context, m))
+    try:
+        raw = read_exam_folder(folder, progress=lambda m: report(context, m))
+    except ContractError as e:
+        # the run fails with the contract message itself, where an operator looks first
+        raise dg.Failure(description=f"input contract broken: {e}", metadata={
+            "file": e.file or "", "row": e.row if e.row is not None else "", "column": e.column or ""}) from e
     if raw.config.id != exam_id:
         raise dg.Failure(f"{folder / 'exam.yaml'}: id {raw.config.id!r} does not match the partition {exam_id!r}")
     with warehouse.connect() as con:

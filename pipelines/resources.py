@@ -6,9 +6,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
-import yaml
 
-from examflow import settings, warehouse
+from examflow import folders, settings, warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -32,20 +31,17 @@ class ExamFoldersResource(dg.ConfigurableResource):
     def find(self, exam_id: str, wh: WarehouseResource | None = None) -> Path:
         """The folder of `exam_id`: an `exam.yaml` with that id under the exams folder, else the
         folder the warehouse last ingested it from."""
-        root = Path(self.exams_dir)
-        for exam_yaml in sorted(root.glob("*/exam.y*ml")) if root.is_dir() else []:
-            try:
-                if str(yaml.safe_load(exam_yaml.read_text(encoding="utf-8-sig")).get("id")) == exam_id:
-                    return exam_yaml.parent
-            except (yaml.YAMLError, AttributeError, UnicodeDecodeError):
-                continue
+        for found in folders.scan(Path(self.exams_dir)):
+            if found.exam_id == exam_id:
+                return found.folder
         if wh is not None and Path(wh.path).exists():
             with wh.connect() as con:
                 warehouse.ensure_schema(con)
                 row = warehouse.one(con, "SELECT folder FROM raw.exams WHERE exam_id = ?", [exam_id])
             if row and Path(row[0]).is_dir():
                 return Path(row[0])
-        raise FileNotFoundError(f"no exam folder with id {exam_id!r} under {root} (EXAMFLOW_EXAMS) or in the warehouse")
+        raise FileNotFoundError(f"no exam folder with id {exam_id!r} under {self.exams_dir} (EXAMFLOW_EXAMS) or in the "
+                                "warehouse")
 
 
 def default_resources() -> dict:

@@ -1,0 +1,50 @@
+"""The exams folder the sensor watches: which exam folders it holds and a fingerprint of each, so
+that a new or changed folder runs and an unchanged one does not."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+
+@dataclass(frozen=True)
+class ExamFolder:
+    folder: Path
+    exam_id: str  # the id in exam.yaml; the folder name when exam.yaml has no usable id
+    fingerprint: str
+
+
+def exam_id_of(folder: Path) -> str | None:
+    for name in ("exam.yaml", "exam.yml"):
+        path = folder / name
+        if path.exists():
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+            except (yaml.YAMLError, UnicodeDecodeError):
+                return None
+            value = data.get("id") if isinstance(data, dict) else None
+            return str(value).strip() if value else None
+    return None
+
+
+def fingerprint(folder: Path) -> str:
+    """Names, sizes and modification times of every file: cheap, and changes whenever an export
+    or a resolution is added or rewritten."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        st = path.stat()
+        h.update(f"{path.relative_to(folder).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def scan(root: Path) -> list[ExamFolder]:
+    """Every sub-folder of `root` that holds an exam.yaml."""
+    if not Path(root).is_dir():
+        return []
+    found = []
+    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()):
+        if (folder / "exam.yaml").exists() or (folder / "exam.yml").exists():
+            found.append(ExamFolder(folder, exam_id_of(folder) or folder.name, fingerprint(folder)))
+    return found

@@ -1,0 +1,106 @@
+"""The sensor and the nightly schedule, driven with Dagster's own test utilities over a temporary
+exams folder: new, grown, unchanged and broken folders."""
+import copy
+import json
+import time
+
+import dagster as dg
+import pytest
+
+from assets.checks import CONTRACT_CHECKS
+from pipelines.definitions import ASSETS
+from pipelines.jobs import exam_job
+from pipelines.resources import ExamFoldersResource, WarehouseResource
+from pipelines.sensors import exam_folder_sensor, nightly_rerun
+from tests.builders import MINI_EXAM, mini_exam, write_csv
+from tests.conftest import query
+
+
+@pytest.fixture
+def setup(tmp_path):
+    exams = tmp_path / "exams"
+    exams.mkdir()
+    resources = {"warehouse": WarehouseResource(path=str(tmp_path / "wh" / "w.duckdb")),
+                 "exam_folders": ExamFoldersResource(exams_dir=str(exams), output_dir=str(tmp_path / "out"))}
+    job = dg.Definitions(assets=ASSETS, asset_checks=CONTRACT_CHECKS, jobs=[exam_job],
+                         resources=resources).resolve_job_def("exam_job")
+    with dg.instance_for_test() as instance:  # a real (temporary) instance: schedules need its ref
+        yield exams, resources, job, instance
+
+
+def tick(instance, resources, cursor=None):
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
+    result = exam_folder_sensor(context)
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return result
+
+
+def execute(job, instance, request):
+    return job.execute_in_process(run_config=request.run_config, instance=instance, partition_key=request.partition_key,
+                                  tags=request.tags, raise_on_error=False)
+
+
+def test_new_unchanged_grown_and_broken_folders(setup):
+    exams, resources, job, instance = setup
+    assert tick(instance, resources).run_requests == []  # nothing there yet
+
+    folder = mini_exam(exams, marks=False)
+    first = tick(instance, resources)
+    assert [r.partition_key for r in first.run_requests] == ["mini-2026"]
+    assert instance.get_dynamic_partitions("exam") == ["mini-2026"]
+    assert execute(job, instance, first.run_requests[0]).success
+    wh = resources["warehouse"].path
+    assert query(wh, "SELECT count(*) FROM mart.abnormal_scripts WHERE code = 'UNMARKED'") == [(11,)]  # 6 math + 5 biology
+
+    unchanged = tick(instance, resources, first.cursor)
+    assert unchanged.run_requests == []
+
+    time.sleep(0.01)
+    mini_exam(exams)  # the marking exports arrive
+    grown = tick(instance, resources, unchanged.cursor)
+    assert [r.partition_key for r in grown.run_requests] == ["mini-2026"]
+    assert grown.run_requests[0].run_key != first.run_requests[0].run_key
+    assert execute(job, instance, grown.run_requests[0]).success
+    assert query(wh, "SELECT count(*) FROM mart.abnormal_scripts WHERE code = 'UNMARKED'") == [(0,)]
+
+    broken_exam = copy.deepcopy(MINI_EXAM)
+    broken_exam["id"] = "broken-2026"
+    broken = mini_exam(exams, exam=broken_exam)
+    write_csv(broken / "scans" / "math.csv", ["考号", "1", "Q9"], [("0101", "A", "B")])
+    after_broken = tick(instance, resources, grown.cursor)
+    assert [r.partition_key for r in after_broken.run_requests] == ["broken-2026"]
+    failed = execute(job, instance, after_broken.run_requests[0])
+    assert not failed.success
+    failure = [e for e in failed.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE][0]
+    assert failure.event_specific_data.user_failure_data.description == (
+        "input contract broken: scans/math.csv, row 1, column 'Q9': unknown item 'Q9': not an item of math in exam.yaml")
+    assert query(wh, "SELECT exam_id FROM mart.exams") == [("mini-2026",)]  # the good exam is untouched
+
+    # the sensor keeps working for the other exams
+    time.sleep(0.01)
+    (folder / "resolutions").mkdir()
+    write_csv(folder / "resolutions" / "r.csv", ["abnormal_id", "action", "value", "operator"],
+              [("MISSING_SCRIPT:math:S01", "mark_absent", "", "王老师")])
+    later = tick(instance, resources, after_broken.cursor)
+    assert [r.partition_key for r in later.run_requests] == ["mini-2026"]
+    assert json.loads(later.cursor).keys() == {"mini-2026", "broken-2026"}
+
+
+def test_nightly_schedule_reruns_only_changed_folders(setup):
+    exams, resources, job, instance = setup
+    mini_exam(exams)
+    other = copy.deepcopy(MINI_EXAM)
+    other["id"] = "mini-2027"
+    second = mini_exam(exams, exam=other)
+    context = dg.build_schedule_context(instance=instance, resources=resources)
+    requests = nightly_rerun(context)
+    assert sorted(r.partition_key for r in requests) == ["mini-2026", "mini-2027"]
+    for request in requests:
+        assert execute(job, instance, request).success
+    assert isinstance(nightly_rerun(dg.build_schedule_context(instance=instance, resources=resources)), dg.SkipReason)
+    time.sleep(0.01)
+    write_csv(second / "resolutions" / "r.csv", ["abnormal_id", "action", "value", "operator"],
+              [("X:math:1", "accept", "", "王老师")])
+    again = nightly_rerun(dg.build_schedule_context(instance=instance, resources=resources))
+    assert [r.partition_key for r in again] == ["mini-2027"]
