@@ -29,21 +29,29 @@ def markdown_preview(con, table: str, exam_id: str, limit: int = 5) -> str:
     return "\n".join(lines)
 
 
-def run_stage(context: dg.AssetExecutionContext, wh, models: list[str], extra_metadata=None) -> Iterator[dg.MaterializeResult]:
-    """Materialise `models` for the partition's exam in one transaction; one result per selected mart table."""
+def abnormal_metadata(con, exam_id: str) -> dict:
+    """The exam's abnormal scripts by code and its open blocking count, shown on every asset."""
+    rows = con.execute("SELECT code, count(*), count(*) FILTER (WHERE status = 'open' AND severity = 'blocking') "
+                       "FROM mart.abnormal_scripts WHERE exam_id = ? GROUP BY code ORDER BY code", [exam_id]).fetchall()
+    return {"open_blocking": dg.MetadataValue.int(sum(r[2] for r in rows)),
+            "abnormal_by_code": dg.MetadataValue.json({code: n for code, n, _ in rows})}
+
+
+def run_stage(context: dg.AssetExecutionContext, wh, models: list[str]) -> Iterator[dg.MaterializeResult]:
+    """Materialise `models` for the partition's exam in one transaction; one result per selected mart
+    table. A stage's models depend on each other, so a subset selection still recomputes them all."""
     exam_id = context.partition_key
     started = time.perf_counter()
     with wh.connect() as con:
         ensure_schema(con)
         counts = run_models(con, exam_id, models)
         seconds = round(time.perf_counter() - started, 3)
+        shared = abnormal_metadata(con, exam_id)
         for key in context.selected_asset_keys:
             table = "mart." + key.path[-1]
-            metadata = {"rows": dg.MetadataValue.int(counts.get(table, 0)), "seconds": seconds,
-                        "preview": dg.MetadataValue.md(markdown_preview(con, table, exam_id))}
-            if extra_metadata:
-                metadata.update(extra_metadata(con, exam_id, key.path[-1]))
-            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+            yield dg.MaterializeResult(asset_key=key, metadata={
+                "rows": dg.MetadataValue.int(counts.get(table, 0)), "seconds": seconds,
+                "preview": dg.MetadataValue.md(markdown_preview(con, table, exam_id)), **shared})
     report(context, f"{exam_id}: {context.op_def.name} done in {seconds:.1f}s ("
            + ", ".join(f"{t} {n}" for t, n in counts.items() if t.startswith("mart.")) + ")")
 
@@ -52,4 +60,4 @@ def mart_specs(names: list[str], group: str, deps: list, description: dict[str, 
     from pipelines.partitions import exam_partitions
 
     return [dg.AssetSpec(["mart", n], group_name=group, deps=deps, partitions_def=exam_partitions, kinds={"duckdb"},
-                         description=description.get(n)) for n in names]
+                         description=description.get(n), skippable=True) for n in names]

@@ -18,6 +18,6 @@ DESCRIPTIONS = {
 
 
 @dg.multi_asset(specs=mart_specs(list(DESCRIPTIONS), "score", [["mart", "abnormal_scripts"]], DESCRIPTIONS),
-                name="score", partitions_def=exam_partitions)
+                name="score", partitions_def=exam_partitions, can_subset=True)
 def score(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     yield from run_stage(context, warehouse, stages.SCORE)

@@ -13,16 +13,7 @@ DESCRIPTIONS = {
 }
 
 
-def abnormal_counts(con, exam_id: str, table: str) -> dict:
-    if table != "abnormal_scripts":
-        return {}
-    rows = con.execute("SELECT code, count(*), count(*) FILTER (WHERE status = 'open' AND severity = 'blocking') "
-                       "FROM mart.abnormal_scripts WHERE exam_id = ? GROUP BY code ORDER BY code", [exam_id]).fetchall()
-    return {"open_blocking": dg.MetadataValue.int(sum(r[2] for r in rows)),
-            "by_code": dg.MetadataValue.json({code: n for code, n, _ in rows})}
-
-
 @dg.multi_asset(specs=mart_specs(list(DESCRIPTIONS), "validate", [["raw", "exam_files"]], DESCRIPTIONS),
-                name="validate", partitions_def=exam_partitions)
+                name="validate", partitions_def=exam_partitions, can_subset=True)
 def validate(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    yield from run_stage(context, warehouse, stages.VALIDATE, abnormal_counts)
+    yield from run_stage(context, warehouse, stages.VALIDATE)
