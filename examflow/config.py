@@ -118,11 +118,15 @@ def _parse_key(raw, item: Item, file: str, row, column) -> None:
         return
     if isinstance(raw, str) and "=" in raw:
         raw = dict(part.split("=", 1) for part in re.split(r"[;；,]", raw) if part.strip())
+    def norm(key) -> str:  # option letters as a sorted set, as the scoring compares them
+        text = str(key).strip().upper()
+        return text if item.type == "numeric" else "".join(sorted(set(text)))
+
     if isinstance(raw, dict):
-        item.keys = {str(k).strip().upper(): str(v).strip().upper() for k, v in raw.items()}
+        item.keys = {str(k).strip().upper(): norm(v) for k, v in raw.items()}
         keys = list(item.keys.values())
     else:
-        item.key = str(raw).strip().upper()
+        item.key = norm(raw)
         keys = [item.key]
     letters = "ABCDEFGHIJ"[: item.options]
     for key in keys:
@@ -226,6 +230,9 @@ def load_exam(folder: Path) -> ExamConfig:
             raise ContractError(f"subject {subj.code} has no items (inline in exam.yaml or in items.csv|xlsx)",
                                 fname, column="items")
         _check_subject(subj, fname)
+    from examflow.settings_check import check_settings
+
+    check_settings(cfg.settings, fname)
     return cfg
 
 

@@ -3,6 +3,37 @@
 CREATE OR REPLACE TEMP MACRO round_half_up(x) AS floor(x + 0.5 + 1e-9);
 CREATE OR REPLACE TEMP MACRO bad_mark(txt, val, full_marks) AS
     txt IS NOT NULL AND (val IS NULL OR val < 0 OR val > full_marks OR val * 2 <> round(val * 2));
--- an answer as a set of option letters (case and order ignored, separators dropped); '' = blank
+-- an answer as a set of option letters (case and order ignored, separators dropped); '' = blank.
+-- One character, the common case, skips the splitting.
 CREATE OR REPLACE TEMP MACRO answer_letters(v) AS
-    array_to_string(list_sort(list_distinct(string_split(regexp_replace(upper(coalesce(nullif(trim(v), '-'), '')), '[\s,，、;]', '', 'g'), ''))), '');
+    CASE WHEN v IS NULL OR trim(v) IN ('', '-') THEN ''
+         WHEN length(trim(v)) = 1 THEN upper(trim(v))
+         ELSE array_to_string(list_sort(list_distinct(string_split(
+                  regexp_replace(upper(trim(v)), '[\s,，、;]', '', 'g'), ''))), '') END;
+-- what a scanned sheet says, as one comparable text: two copies of a script are identical when
+-- their answers (letters as sets), optional choice and absent mark agree
+CREATE OR REPLACE TEMP MACRO answers_key(responses, optional_choice, absent_mark) AS
+    array_to_string(list_sort([e.key || '=' || CASE WHEN regexp_matches(e.value, '^[A-Za-z,\s]+$')
+                                                    THEN answer_letters(e.value)
+                                                    ELSE coalesce(nullif(upper(trim(e.value)), '-'), '') END
+                               FOR e IN map_entries(responses)]), ';')
+    || '|' || coalesce(nullif(trim(optional_choice), ''), '') || '|' || absent_mark;
+-- Masking (rules.md §9): id_card and phone never leave the warehouse unmasked. Every query that
+-- exposes them outside the warehouse (sql/extracts/) selects mask_id_card(...) / mask_phone(...).
+-- id_card keeps its first 6 and last 4 characters (410728********1234), phone its first 3 and last 4
+-- digits (138****5678); spaces and dashes are dropped first ("138-1234-5678"), a "+86"/"86" prefix
+-- of a mobile number too. A value too short to keep those parts while hiding anything is masked
+-- whole; empty → NULL.
+CREATE OR REPLACE TEMP MACRO mask_id_card(v) AS
+    CASE WHEN nullif(regexp_replace(CAST(v AS VARCHAR), '[\s-]', '', 'g'), '') IS NULL THEN NULL
+         WHEN length(regexp_replace(CAST(v AS VARCHAR), '[\s-]', '', 'g')) <= 10
+              THEN repeat('*', length(regexp_replace(CAST(v AS VARCHAR), '[\s-]', '', 'g')))
+         ELSE left(regexp_replace(CAST(v AS VARCHAR), '[\s-]', '', 'g'), 6)
+              || repeat('*', length(regexp_replace(CAST(v AS VARCHAR), '[\s-]', '', 'g')) - 10)
+              || right(regexp_replace(CAST(v AS VARCHAR), '[\s-]', '', 'g'), 4) END;
+CREATE OR REPLACE TEMP MACRO phone_digits(v) AS
+    regexp_replace(regexp_replace(CAST(v AS VARCHAR), '[\s()（）-]', '', 'g'), '^(\+?86)(1\d{10})$', '\2');
+CREATE OR REPLACE TEMP MACRO mask_phone(v) AS
+    CASE WHEN nullif(phone_digits(v), '') IS NULL THEN NULL
+         WHEN length(phone_digits(v)) <= 7 THEN repeat('*', length(phone_digits(v)))
+         ELSE left(phone_digits(v), 3) || repeat('*', length(phone_digits(v)) - 7) || right(phone_digits(v), 4) END;

@@ -29,21 +29,25 @@ WITH sc AS (
         s2.void1 OR coalesce(s2.not_enrolled AND r.action = 'void', false) AS void2
     FROM s2 LEFT JOIN res r
       ON r.code = 'NOT_ENROLLED' AND r.subject = s2.subject AND r.ref = s2.script_ref AND s2.not_enrolled
+), live AS (
+    SELECT o2.*, NOT void2 AND shape <> 'omr_error' AND owner2 IS NOT NULL AS is_live FROM o2
 ), s3 AS (
-    SELECT o2.*,
-        CASE WHEN NOT void2 AND shape <> 'omr_error' AND owner2 IS NOT NULL THEN
-            row_number() OVER (PARTITION BY subject, owner2, NOT void2 AND shape <> 'omr_error' AND owner2 IS NOT NULL
-                               ORDER BY source_file, source_row) END AS copy_no,
-        first_value(answers_key || '|' || absent_mark) OVER (
-            PARTITION BY subject, owner2, NOT void2 AND shape <> 'omr_error' AND owner2 IS NOT NULL
-            ORDER BY source_file, source_row) AS first_answers
-    FROM o2
-), d AS (
-    SELECT s3.*,
-        CASE WHEN copy_no > 1 THEN
-            CASE WHEN answers_key || '|' || absent_mark = first_answers THEN 'DUPLICATE_SCAN' ELSE 'DUPLICATE_CONFLICT' END
-        END AS dup_code
+    SELECT live.*,
+        CASE WHEN is_live THEN row_number() OVER (PARTITION BY subject, owner2, is_live ORDER BY source_file, source_row)
+        END AS copy_no,
+        count(*) OVER (PARTITION BY subject, owner2, is_live) AS n_copies
+    FROM live
+), keyed AS (
+    -- answers compared only where a student has several live copies
+    SELECT s3.*, CASE WHEN is_live AND n_copies > 1 THEN answers_key(responses, optional_choice, absent_mark) END AS answers
     FROM s3
+), d AS (
+    SELECT keyed.* EXCLUDE (answers),
+        CASE WHEN copy_no > 1 THEN
+            CASE WHEN answers = first_value(answers) OVER (PARTITION BY subject, owner2, is_live ORDER BY source_file, source_row)
+                 THEN 'DUPLICATE_SCAN' ELSE 'DUPLICATE_CONFLICT' END
+        END AS dup_code
+    FROM keyed
 ), o3 AS (
     SELECT d.*, r.action AS dup_action,
         CASE WHEN d.dup_code = 'DUPLICATE_CONFLICT' AND r.action = 'assign_student' THEN r.value ELSE d.owner2 END AS owner,
@@ -51,7 +55,7 @@ WITH sc AS (
     FROM d LEFT JOIN res r
       ON r.code = d.dup_code AND r.subject = d.subject AND r.ref = d.script_ref AND d.dup_code IS NOT NULL
 )
-SELECT o3.* EXCLUDE (first_answers),
+SELECT o3.* EXCLUDE (is_live, n_copies),
     -- the copy that is scored: the first live sheet of the student in (file, row) order
     NOT discarded AND shape <> 'omr_error' AND owner IS NOT NULL
       AND row_number() OVER (PARTITION BY subject, owner, NOT discarded AND shape <> 'omr_error' AND owner IS NOT NULL

@@ -11,11 +11,6 @@ SELECT
     s.image,
     s.responses,
     len([e FOR e IN map_entries(s.responses) IF nullif(nullif(trim(e.value), ''), '-') IS NOT NULL]) AS n_answered,
-    array_to_string(list_sort([e.key || '=' || CASE WHEN regexp_matches(e.value, '^[A-Za-z,\s]+$')
-                                                    THEN answer_letters(e.value)
-                                                    ELSE coalesce(nullif(upper(trim(e.value)), '-'), '') END
-                               FOR e IN map_entries(s.responses)]), ';')
-      || '|' || coalesce(nullif(trim(s.optional_choice), ''), '') AS answers_key,
     st.student_id AS scanned_student
 FROM raw.scans s
 LEFT JOIN staging.students st ON st.exam_id = s.exam_id AND st.exam_no = trim(s.exam_no)
