@@ -1,0 +1,190 @@
+"""examflow benchmark: generate exam folders at three scales and measure, in the same run, the
+floor (the fastest plain read of the export files), the pipeline (`examflow run --no-printouts`
+through Dagster), the printouts, peak memory of the whole process tree, warehouse size and a
+per-asset breakdown from Dagster's own event log.
+
+    .venv/bin/python benchmarks/run.py                 # S, M and L
+    .venv/bin/python benchmarks/run.py --scales S,M --runs 3
+
+Writes benchmarks/results.json and prints a table. Speed is measured here, never in the tests.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SCALES = {"S": 3_000, "M": 50_000, "L": 500_000}
+PRINTOUTS = {"S", "M"}
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (from /proc)."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, int, str]:
+    """Wall seconds and peak tree RSS of a command, polled every 50 ms."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(proc.pid))
+        time.sleep(0.05)
+    out = proc.stdout.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out[-3000:]}")
+    return time.perf_counter() - started, peak, out
+
+
+def floor_seconds(folder: Path) -> dict:
+    """The fastest plain read of the exam's export files into memory: DuckDB's read_csv and polars'
+    read_csv (GBK files decoded first, as any reader must), XLSX through calamine."""
+    import duckdb
+    import fastexcel
+    import polars as pl
+
+    files = [p for sub in ("scans", "marks") for p in (folder / sub).rglob("*") if p.is_file()]
+    results = {}
+    for engine in ("duckdb", "polars"):
+        started = time.perf_counter()
+        con = duckdb.connect()
+        for path in files:
+            if path.suffix == ".xlsx":
+                fastexcel.read_excel(path).load_sheet(0, header_row=None).to_arrow()
+                continue
+            data = path.read_bytes()
+            try:
+                data.decode("utf-8")
+                text_bytes = data
+            except UnicodeDecodeError:
+                text_bytes = data.decode("gb18030").encode("utf-8")
+            if engine == "duckdb" and text_bytes is data:
+                con.sql(f"SELECT * FROM read_csv('{path}', all_varchar=true, null_padding=true, ignore_errors=true)").fetchall()
+            else:
+                pl.read_csv(io.BytesIO(text_bytes), infer_schema=False, truncate_ragged_lines=True, has_header=False)
+        con.close()
+        results[engine] = time.perf_counter() - started
+    return {"seconds": min(results.values()), "by_engine": results, "files": len(files),
+            "bytes": sum(p.stat().st_size for p in files)}
+
+
+def asset_breakdown(home: Path) -> dict:
+    """Seconds per step of the last run, from the Dagster instance's event log."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        run = instance.get_runs(limit=1)[0]
+        records = instance.get_records_for_run(run.run_id, of_type={dg.DagsterEventType.STEP_START,
+                                                                   dg.DagsterEventType.STEP_SUCCESS}).records
+        starts, out = {}, {}
+        for r in records:
+            ev = r.event_log_entry
+            key = ev.dagster_event.step_key
+            if ev.dagster_event.event_type == dg.DagsterEventType.STEP_START:
+                starts[key] = ev.timestamp
+            elif key in starts:
+                out[key] = round(ev.timestamp - starts[key], 2)
+        return out
+
+
+def run_scale(name: str, students: int, runs: int, work: Path) -> dict:
+    data = work / name
+    exams = data / "exams"
+    if not (exams / "gen-2026-11-midterm" / "exam.yaml").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        started = time.perf_counter()
+        subprocess.run([str(BIN / "examflow"), "generate", "--students", str(students), "--out", str(exams)],
+                       check=True, capture_output=True)
+        print(f"[{name}] generated {students} students in {time.perf_counter() - started:.1f}s", flush=True)
+    previous, current = exams / "gen-2026-10-monthly", exams / "gen-2026-11-midterm"
+    result = {"students": students, "floor": floor_seconds(current)}
+    print(f"[{name}] floor {result['floor']['seconds']:.2f}s", flush=True)
+    pipeline, printout, peaks, sizes, breakdown = [], [], [], [], {}
+    for i in range(runs):
+        run_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-", dir=work))
+        home = run_dir / "dagster_home"
+        home.mkdir()
+        env = {**os.environ, "EXAMFLOW_WAREHOUSE": str(run_dir / "warehouse.duckdb"),
+               "EXAMFLOW_OUTPUT": str(run_dir / "out"), "DAGSTER_HOME": str(home)}
+        timed([str(BIN / "examflow"), "run", str(previous), "--no-printouts"], env)  # ranks to change against
+        seconds, peak, _ = timed([str(BIN / "examflow"), "run", str(current), "--no-printouts"], env)
+        pipeline.append(seconds)
+        peaks.append(peak)
+        breakdown = asset_breakdown(home)
+        if name in PRINTOUTS:
+            seconds, peak, _ = timed([str(BIN / "examflow"), "run", str(current)], env)
+            printout.append(seconds)
+            peaks.append(peak)
+            steps = asset_breakdown(home)
+            breakdown.update({k: v for k, v in steps.items() if k.startswith("print")})
+        sizes.append((run_dir / "warehouse.duckdb").stat().st_size)
+        print(f"[{name}] run {i + 1}: pipeline {pipeline[-1]:.1f}s"
+              + (f", with printouts {printout[-1]:.1f}s" if printout else "") + f", peak {peak / 2**30:.2f} GiB", flush=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+    med = statistics.median(pipeline)
+    result.update({
+        "pipeline_seconds": pipeline, "pipeline_median": med,
+        "pipeline_over_floor": med / result["floor"]["seconds"],
+        "run_with_printouts_seconds": printout, "run_with_printouts_median": statistics.median(printout) if printout else None,
+        "peak_rss_gib": max(peaks) / 2**30, "warehouse_mb": statistics.median(sizes) / 1e6,
+        "seconds_per_10k_students": med / students * 10_000, "per_asset_seconds": breakdown,
+    })
+    return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scales", default="S,M,L")
+    ap.add_argument("--runs", type=int, default=None, help="runs per scale (default 3 for S and M, 1 for L)")
+    ap.add_argument("--work", default=str(ROOT / "benchmarks" / "out"))
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    args = ap.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                           "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
+               "at": time.strftime("%Y-%m-%d %H:%M"), "scales": {}}
+    for name in args.scales.split(","):
+        runs = args.runs or (3 if name in ("S", "M") else 1)
+        results["scales"][name] = run_scale(name, SCALES[name], runs, work)
+        Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print()
+    print(f"{'scale':<6}{'students':>9}{'floor s':>9}{'pipeline s':>12}{'× floor':>9}{'+printouts s':>14}"
+          f"{'peak GiB':>10}{'wh MB':>8}{'s/10k':>8}")
+    for name, r in results["scales"].items():
+        po = r["run_with_printouts_median"]
+        print(f"{name:<6}{r['students']:>9}{r['floor']['seconds']:>9.2f}{r['pipeline_median']:>12.1f}"
+              f"{r['pipeline_over_floor']:>9.1f}{(f'{po:.1f}' if po else '—'):>14}{r['peak_rss_gib']:>10.2f}"
+              f"{r['warehouse_mb']:>8.0f}{r['seconds_per_10k_students']:>8.2f}")
+    print(f"\nwritten {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
