@@ -1,0 +1,60 @@
+"""Stage 5, print: the exam's printouts under `<output folder>/<exam_id>/` (outputs.md, Printouts),
+one audit row per file. Thin: the work is examflow.printouts. Each asset can be re-materialised
+alone from the UI (it reads the warehouse's mart tables as they are)."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from assets._stage import report
+from examflow.printouts import PrintRun, print_pdfs, print_workbooks
+from examflow.printouts.pdfs import PDF_TABLES
+from examflow.printouts.workbooks import WORKBOOK_TABLES
+from pipelines.partitions import exam_partitions
+from pipelines.resources import ExamFoldersResource, WarehouseResource
+
+
+def _deps(tables: list[str]) -> list[dg.AssetKey]:
+    return [dg.AssetKey(["mart", t]) for t in ["exams", *tables]]
+
+
+def _metadata(run: PrintRun) -> dict:
+    lines = [f"- {f.path.relative_to(run.folder)} ({f.rows} rows)" for f in run.files]
+    return {
+        "folder": dg.MetadataValue.path(str(run.folder)),
+        "files written": len(run.files),
+        "rows": dg.MetadataValue.int(run.rows),
+        "seconds": round(run.seconds, 3),
+        "files": dg.MetadataValue.md("\n".join(lines[:200]) + ("\n- …" if len(lines) > 200 else "")),
+        "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in run.notes) or "none"),
+    }
+
+
+@dg.asset(key=["printouts", "workbooks"], group_name="print", partitions_def=exam_partitions, kinds={"excel"},
+          deps=_deps(WORKBOOK_TABLES),
+          description="成绩总表, 班级量化表, 教师量化表, 小题分析, 异常卷 (.xlsx), each with an audit row.")
+def printout_workbooks(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                       exam_folders: ExamFoldersResource) -> dg.MaterializeResult:
+    run = print_workbooks(Path(warehouse.path), context.partition_key, Path(exam_folders.output_dir))
+    report(context, f"{run.exam_id}: {len(run.files)} workbooks ({run.rows} rows) in {run.seconds:.1f}s under "
+           f"{run.folder}")
+    for note in run.notes:
+        context.log.warning(note)
+    return dg.MaterializeResult(metadata=_metadata(run))
+
+
+@dg.asset(key=["printouts", "pdfs"], group_name="print", partitions_def=exam_partitions, kinds={"pdf"},
+          deps=_deps(PDF_TABLES),
+          description="成绩单/<class>.pdf (scores, quantification summary, distribution chart) and "
+                      "成绩条/<class>.pdf (score slips), each with an audit row.")
+def printout_pdfs(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                  exam_folders: ExamFoldersResource) -> dg.MaterializeResult:
+    run = print_pdfs(Path(warehouse.path), context.partition_key, Path(exam_folders.output_dir))
+    report(context, f"{run.exam_id}: {len(run.files)} class PDFs ({run.rows} rows) in {run.seconds:.1f}s under "
+           f"{run.folder}")
+    for note in run.notes:
+        context.log.warning(note)
+    return dg.MaterializeResult(metadata=_metadata(run))
+
+
+PRINT_ASSETS = [printout_workbooks, printout_pdfs]

@@ -1,0 +1,690 @@
+"""The five Excel workbooks an exam office hands out after every exam (outputs.md, Printouts):
+
+| file | sheets |
+|------|--------|
+| 成绩总表.xlsx | 年级 (every student) and one sheet per class (3班, 一中3班): 学号, 姓名, 班级, 考号, 类别, per subject its score (原始分, and for reselect subjects 赋分 and 等级), 年排 and 班排, then 总分, 原始总分, 年级名次, 班级名次, 名次变化 |
+| 班级量化表.xlsx | 总分 and one sheet per subject (class rows and the 年级 row per track), 名次段, 划线, 上线分析, 临界生 |
+| 教师量化表.xlsx | 教师量化 (任课, per class and 合计), 班主任量化 (class totals, 上线 per line, 名次段), each with the formula in force printed beneath; 阅卷质量 |
+| 小题分析.xlsx | 小题分析, 选项分布, 信度, one 班级小题 sheet per subject (classes × items), 知识点 |
+| 异常卷.xlsx | 异常卷 (open first, what settles each, the scan image as a link), 处理错误 (resolution errors), 扫描核对 |
+
+All through `examflow.printing.excel` (Chinese headers, frozen header row, filter, number formats,
+widths, A4 fit-to-width print setup with the header row repeated and page numbers, formula-like
+text kept as text, owner-only atomic files). Streaming (write-only) mode except 异常卷.xlsx, which
+is small and needs its image cells turned into hyperlinks after they are written.
+
+A score shows as 待定 (pending), 缺考 (absent) or 作废 (void) when the subject has no score; a
+total as 待定 or 缺科 (a subject absent or void). A subject the student does not take is blank.
+A table the warehouse lacks skips its sheet; a 说明 sheet then says which and why.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import polars as pl
+
+from examflow.printing import PrintedFile, ensure_owner_only_dir
+from examflow.printing.excel import Column, WorkbookWriter, is_formula_like
+from examflow.printouts.data import (
+    STATUS_LABEL,
+    TOTAL_STATUS_LABEL,
+    ExamData,
+    Subject,
+    class_key,
+    class_label,
+    track_label,
+)
+
+__all__ = [
+    "WORKBOOK_TABLES",
+    "write_workbooks",
+    "write_grade_scores",
+    "write_class_quant",
+    "write_teacher_quant",
+    "write_item_analysis",
+    "write_abnormal",
+    "score_columns",
+]
+
+WORKBOOK_TABLES = [
+    "students", "subject_scores", "totals", "class_quant", "rank_bands", "cut_lines", "line_analysis",
+    "borderline", "teacher_quant", "quant_formula", "marker_quality", "item_analysis", "item_options",
+    "class_items", "subject_reliability", "knowledge", "abnormal_scripts", "resolution_errors", "reconciliation",
+]
+
+TRACK_ORDER = {"physics": 0, "history": 1, "all": 2}
+ITEM_TYPE = {"single": "单选", "multi": "多选", "subjective": "主观题", "numeric": "数值填涂", "fill": "填空"}
+CODE_NAME = {
+    "UNKNOWN_EXAM_NO": "考号无法匹配", "DUPLICATE_SCAN": "重复扫描", "DUPLICATE_CONFLICT": "考号重复(答卷不同)",
+    "MISSING_SCRIPT": "缺答卷", "ABSENT_BUT_ANSWERED": "缺考却有作答", "NOT_ENROLLED": "未选考该科",
+    "ORPHAN_MARKS": "有分无卷", "PAGE_MISSING": "缺页", "UNMARKED": "未评分", "MARKER_DISAGREEMENT": "双评超差",
+    "SCORE_OUT_OF_RANGE": "分数超出范围", "MARKER_FLAGGED": "阅卷标记问题卷", "MULTI_MARK": "多涂",
+    "UNREADABLE_MARK": "无法识别", "ALL_BLANK": "客观题全空", "SCAN_ERROR": "扫描错误",
+    "VERSION_UNKNOWN": "卷型不明", "OPTIONAL_CHOICE_CONFLICT": "选做题冲突",
+}
+SEVERITY = {"blocking": "阻断", "warning": "警告"}
+ABNORMAL_STATUS = {"open": "未处理", "settled": "已处理"}
+
+
+class Notes:
+    """Sheets skipped for a missing table, per workbook and for the whole run."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def missing(self, workbook: str, sheet: str, table: str) -> None:
+        self.items.append(f"{workbook}：未生成「{sheet}」—— 仓库中没有 mart.{table}（量化表尚未计算或版本较旧）")
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+def _rows(frame: pl.DataFrame | None) -> list[dict[str, Any]]:
+    return [] if frame is None else frame.to_dicts()
+
+
+def _present(cols: Sequence[Column], available: Iterable[str], always: Iterable[str] = ()) -> list[Column]:
+    """The columns whose source exists (extra columns of a table are printed only when present)."""
+    have = set(available) | set(always)
+    return [c for c in cols if c.key in have]
+
+
+def _nulls_last(v: Any) -> tuple:
+    return (v is None, v if v is not None else 0)
+
+
+def _track_order(t: Any) -> int:
+    return TRACK_ORDER.get(str(t), 3)
+
+
+def _label_rows(rows: list[dict[str, Any]], data: ExamData) -> None:
+    """Add printable labels in place: 班级 / 类别 / 学科."""
+    for r in rows:
+        if "class_id" in r:
+            r["_class"] = class_label(r["class_id"])
+        if "track" in r:
+            r["_track"] = track_label(r["track"])
+        if "subject" in r:
+            r["_subject"] = data.subject_name(r["subject"])
+
+
+def _note_sheet(wb: WorkbookWriter, workbook: str, notes: Notes, extra: Sequence[str] = ()) -> None:
+    mine = [n for n in notes.items if n.startswith(workbook)] + list(extra)
+    if mine:
+        wb.add_table("说明", [{"note": n} for n in mine], [Column("note", "说明")])
+
+
+def _append_text(ws, wb: WorkbookWriter, lines: Sequence[str]) -> None:
+    """Text rows beneath a table (after one empty row), always as text, never a formula."""
+    from openpyxl.cell import Cell, WriteOnlyCell
+
+    ws.append([])
+    for line in lines:
+        cell = WriteOnlyCell(ws, value=line) if wb.streaming else Cell(ws, value=line)
+        cell.data_type = "s"
+        if is_formula_like(line):
+            cell.quotePrefix = True
+        ws.append([cell])
+
+
+# --------------------------------------------------------------------------------------------
+# 成绩总表
+# --------------------------------------------------------------------------------------------
+def score_columns(subjects: Sequence[Subject]) -> list[Column]:
+    """学号 … 类别, per subject its score columns, then the total's. Keys are positions."""
+    cols = [Column(0, "学号", "id"), Column(1, "姓名"), Column(2, "班级"), Column(3, "考号", "id"), Column(4, "类别")]
+    for s in subjects:
+        if s.reselect:
+            heads = [(f"{s.name}原始分", "score"), (f"{s.name}赋分", "score"), (f"{s.name}等级", "text")]
+        else:
+            heads = [(s.name, "score")]
+        heads += [(f"{s.name}年排", "rank"), (f"{s.name}班排", "rank")]
+        for h, kind in heads:
+            cols.append(Column(len(cols), h, kind))
+    for h, kind in (("总分", "score"), ("原始总分", "score"), ("年级名次", "rank"), ("班级名次", "rank"),
+                    ("名次变化", "int")):
+        cols.append(Column(len(cols), h, kind))
+    return cols
+
+
+def _score_cells(s: Subject, r: dict[str, Any] | None) -> list[Any]:
+    n = 5 if s.reselect else 3
+    if r is None:  # does not take the subject
+        return [None] * n
+    status = r.get("status")
+    if status != "ok":
+        label = STATUS_LABEL.get(status, status)
+        return [label, label, None, None, None] if s.reselect else [label, None, None]
+    if s.reselect:
+        return [r.get("raw_score"), r.get("converted_score"), r.get("band"), r.get("grade_rank"), r.get("class_rank")]
+    return [r.get("raw_score"), r.get("grade_rank"), r.get("class_rank")]
+
+
+class ScoreTable:
+    """Every student's row of the 成绩总表 (shared with the PDFs)."""
+
+    def __init__(self, data: ExamData):
+        students = data.table("students")
+        scores = data.table("subject_scores")
+        totals = data.table("totals")
+        self.data = data
+        self.by_student: dict[str, dict[str, dict[str, Any]]] = {}
+        for r in _rows(scores):
+            self.by_student.setdefault(r["student_id"], {})[r["subject"]] = r
+        taken = {sub for per in self.by_student.values() for sub in per}
+        self.subjects = [s for s in data.subjects if s.code in taken]
+        self.subjects += [data.subject(c) for c in sorted(taken - {s.code for s in self.subjects})]
+        self.totals = {r["student_id"]: r for r in _rows(totals)}
+        self.students = _rows(students)
+        if not self.students and totals is not None:  # no roster table: the totals still list everyone
+            self.students = [{"student_id": r["student_id"], "class_id": r.get("class_id"), "track": r.get("track")}
+                             for r in _rows(totals)]
+        for st in self.students:
+            t = self.totals.get(st["student_id"], {})
+            st.setdefault("track", t.get("track"))
+            st["_rank"] = t.get("grade_rank")
+            st["_class_rank"] = t.get("class_rank")
+
+    def row(self, st: dict[str, Any], subjects: Sequence[Subject] | None = None) -> list[Any]:
+        sid = st["student_id"]
+        per = self.by_student.get(sid, {})
+        out = [sid, st.get("name"), class_label(st.get("class_id")), st.get("exam_no"), track_label(st.get("track"))]
+        for s in subjects if subjects is not None else self.subjects:
+            out += _score_cells(s, per.get(s.code))
+        t = self.totals.get(sid)
+        if t is None:
+            out += [None] * 5
+        elif t.get("status") == "ok":
+            out += [t.get("total"), t.get("raw_total"), t.get("grade_rank"), t.get("class_rank"), t.get("rank_change")]
+        else:
+            label = TOTAL_STATUS_LABEL.get(t.get("status"), t.get("status"))
+            out += [label, label, None, None, None]
+        return out
+
+    def grade_order(self) -> list[dict[str, Any]]:
+        return sorted(self.students, key=lambda s: (_track_order(s.get("track")), _nulls_last(s["_rank"]),
+                                                    class_key(s.get("class_id")), s["student_id"]))
+
+    def class_order(self, class_id: str) -> list[dict[str, Any]]:
+        rows = [s for s in self.students if s.get("class_id") == class_id]
+        return sorted(rows, key=lambda s: (_track_order(s.get("track")), _nulls_last(s["_class_rank"]),
+                                           s["student_id"]))
+
+    def classes(self) -> list[str]:
+        return sorted({s.get("class_id") for s in self.students if s.get("class_id") is not None}, key=class_key)
+
+
+def write_grade_scores(data: ExamData, out: Path, notes: Notes, *, streaming: bool = True) -> PrintedFile:
+    name = "成绩总表.xlsx"
+    with WorkbookWriter(out / name, streaming=streaming, kind="grade_scores.xlsx") as wb:
+        missing = [t for t in ("students", "subject_scores", "totals") if data.table(t) is None]
+        for t in missing:
+            notes.missing(name, "成绩", t)
+        table = ScoreTable(data)
+        cols = score_columns(table.subjects)
+        wb.add_table("年级", [table.row(s) for s in table.grade_order()], cols, title=f"{data.title} 成绩总表 年级")
+        for c in table.classes():
+            wb.add_table(class_label(c), [table.row(s) for s in table.class_order(c)], cols,
+                         title=f"{data.title} 成绩总表 {class_label(c)}")
+        _note_sheet(wb, name, notes)
+    return wb.printed  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------------------------
+# 班级量化表
+# --------------------------------------------------------------------------------------------
+QUANT_COLUMNS = [
+    Column("_class", "班级"), Column("_track", "类别"), Column("n_enrolled", "应考", "int"),
+    Column("n_sat", "实考", "int"), Column("n_absent", "缺考", "int"), Column("n_pending", "待定", "int"),
+    Column("n_void", "作废", "int"), Column("mean", "平均分", "score"), Column("sd", "标准差", "decimal"),
+    Column("median", "中位数", "score"), Column("max", "最高分", "score"), Column("min", "最低分", "score"),
+    Column("excellent_rate", "优秀率", "rate"), Column("good_rate", "良好率", "rate"),
+    Column("pass_rate", "及格率", "rate"), Column("low_rate", "低分率", "rate"),
+    Column("mean_diff", "均差", "score"), Column("mean_ratio", "比均", "decimal"),
+    Column("rank_by_mean", "均分名次", "rank"), Column("three_rates_one_score", "三率一分", "decimal"),
+    Column("mean_change", "均分变化", "score"), Column("rank_by_mean_change", "名次变化", "int"),
+    Column("value_added", "增值", "decimal"),
+]
+
+
+def _quant_sort(r: dict[str, Any]) -> tuple:
+    return (_track_order(r.get("track")), class_key(r.get("class_id")))
+
+
+def write_class_quant(data: ExamData, out: Path, notes: Notes, *, streaming: bool = True) -> PrintedFile:
+    name = "班级量化表.xlsx"
+    title = data.title
+    with WorkbookWriter(out / name, streaming=streaming, kind="class_quant.xlsx") as wb:
+        cq = data.table("class_quant")
+        if cq is None:
+            notes.missing(name, "班级量化", "class_quant")
+        else:
+            rows = cq.to_dicts()
+            _label_rows(rows, data)
+            cols = _present(QUANT_COLUMNS, cq.columns, ("_class", "_track"))
+            codes = sorted({r["subject"] for r in rows}, key=lambda c: (c != "total", data.subject_order(c)))
+            for code in codes or ["total"]:
+                part = sorted((r for r in rows if r["subject"] == code), key=_quant_sort)
+                sheet = data.subject_name(code)
+                wb.add_table(sheet, part, cols, title=f"{title} 班级量化 {sheet}")
+        # 名次段
+        rb = data.table("rank_bands")
+        if rb is None:
+            notes.missing(name, "名次段", "rank_bands")
+        else:
+            tops = sorted({int(t) for t in rb["top"].to_list() if t is not None})
+            grid: dict[tuple, dict[str, Any]] = {}
+            for r in rb.to_dicts():
+                key = (r["class_id"], r["track"])
+                g = grid.setdefault(key, {"_class": class_label(r["class_id"]), "_track": track_label(r["track"]),
+                                          "class_id": r["class_id"], "track": r["track"]})
+                g[f"top{r['top']}"] = r["n"]
+            rows = sorted(grid.values(), key=_quant_sort)
+            cols = [Column("_class", "班级"), Column("_track", "类别")] + [
+                Column(f"top{t}", f"前{t}名", "int") for t in tops]
+            wb.add_table("名次段", rows, cols, title=f"{title} 名次段（总分年级前N名人数）")
+        # 划线 and 上线分析
+        cl = data.table("cut_lines")
+        if cl is None:
+            notes.missing(name, "划线", "cut_lines")
+        else:
+            rows = cl.to_dicts()
+            for r in rows:
+                r["_track"] = track_label(r.get("track"))
+                rule, value = r.get("rule"), r.get("rule_value")
+                r["_rule"] = (f"前{int(value)}名" if rule == "top" and value is not None
+                              else "给定分数" if rule == "score" else (rule or ""))
+            rows.sort(key=lambda r: (_track_order(r.get("track")), _nulls_last(r.get("line_no"))))
+            cols = _present([Column("_track", "类别"), Column("line", "线"), Column("_rule", "划线方式"),
+                             Column("line_score", "分数线", "score"), Column("n_over", "上线人数", "int"),
+                             Column("band", "临界分差", "score")], cl.columns, ("_track", "_rule"))
+            wb.add_table("划线", rows, cols, title=f"{title} 划线")
+        la = data.table("line_analysis")
+        if la is None:
+            notes.missing(name, "上线分析", "line_analysis")
+        else:
+            rows = [r for r in la.to_dicts() if r.get("subject") == "total" or r.get("effective_score") is not None]
+            _label_rows(rows, data)
+            rows.sort(key=lambda r: (_track_order(r.get("track")), _nulls_last(r.get("line_no")), r.get("line") or "",
+                                     class_key(r.get("class_id")), r.get("subject") != "total",
+                                     data.subject_order(r.get("subject"))))
+            cols = _present([Column("_track", "类别"), Column("line", "线"), Column("_class", "班级"),
+                             Column("_subject", "学科"), Column("effective_score", "有效分", "score"),
+                             Column("n_over_line", "上线人数", "int"), Column("single_over", "单上线", "int"),
+                             Column("double_over", "双上线", "int"), Column("hit_rate", "命中率", "rate"),
+                             Column("contribution_rate", "贡献率", "rate")], la.columns,
+                            ("_track", "_class", "_subject"))
+            wb.add_table("上线分析", rows, cols, title=f"{title} 上线分析（单上线、双上线、命中率、贡献率）")
+        bl = data.table("borderline")
+        if bl is None:
+            notes.missing(name, "临界生", "borderline")
+        else:
+            names = {r["student_id"]: r.get("name") for r in _rows(data.table("students"))}
+            rows = bl.to_dicts()
+            _label_rows(rows, data)
+            for r in rows:
+                r["_name"] = names.get(r["student_id"])
+            rows.sort(key=lambda r: (_track_order(r.get("track")), _nulls_last(r.get("line_no")), r.get("line") or "",
+                                     class_key(r.get("class_id")), -(r.get("distance") or 0), r["student_id"]))
+            cols = _present([Column("_track", "类别"), Column("line", "线"), Column("line_score", "分数线", "score"),
+                             Column("_class", "班级"), Column("student_id", "学号", "id"), Column("_name", "姓名"),
+                             Column("total", "总分", "score"), Column("distance", "与线差", "score"),
+                             Column("grade_rank", "年级名次", "rank")], bl.columns, ("_track", "_class", "_name"))
+            wb.add_table("临界生", rows, cols, title=f"{title} 临界生")
+        _note_sheet(wb, name, notes)
+    return wb.printed  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------------------------
+# 教师量化表
+# --------------------------------------------------------------------------------------------
+TEACHER_COLUMNS = [
+    Column("teacher_id", "工号", "id"), Column("teacher_name", "姓名"), Column("_subject", "学科"),
+    Column("_class", "班级"), Column("_track", "类别"), Column("n_sat", "实考", "int"),
+    Column("mean", "平均分", "score"), Column("mean_diff", "均差", "score"), Column("mean_ratio", "比均", "decimal"),
+    Column("excellent_rate", "优秀率", "rate"), Column("good_rate", "良好率", "rate"),
+    Column("pass_rate", "及格率", "rate"), Column("low_rate", "低分率", "rate"),
+    Column("three_rates_one_score", "三率一分", "decimal"), Column("value_added", "增值", "decimal"),
+    Column("line", "线"), Column("n_over_line", "上线人数", "int"), Column("single_over", "单上线", "int"),
+    Column("double_over", "双上线", "int"), Column("hit_rate", "命中率", "rate"),
+    Column("contribution_rate", "贡献率", "rate"), Column("quant_score", "量化分", "decimal"),
+    Column("quant_rank", "量化名次", "rank"),
+]
+
+
+def _map_items(value: Any) -> list[tuple[Any, Any]]:
+    """A DuckDB MAP as polars gives it (list of {key, value}) or a dict, as (key, value) pairs."""
+    if value is None:
+        return []
+    pairs = list(value.items()) if isinstance(value, dict) else []
+    if not isinstance(value, dict):
+        for kv in value:
+            if isinstance(kv, dict):
+                pairs.append((kv.get("key"), kv.get("value")))
+            elif isinstance(kv, (list, tuple)) and len(kv) == 2:
+                pairs.append((kv[0], kv[1]))
+    return [(k, _plain_number(v)) for k, v in pairs]
+
+
+def _plain_number(v: Any) -> Any:
+    """DuckDB HUGEINT / DECIMAL values inside a MAP arrive as Decimal: Excel wants numbers."""
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    return v
+
+
+def formula_lines(data: ExamData) -> list[str]:
+    qf = data.table("quant_formula")
+    if qf is None or qf.height == 0 or "formula" not in qf.columns:
+        return ["量化分公式：未生成（仓库中没有 mart.quant_formula）"]
+    row = qf.row(0, named=True)
+    lines = [f"量化分公式：{row['formula']}"]
+    if row.get("relative"):
+        lines.append("各指标按与年级（同类别）差值计。")
+    return lines
+
+
+def write_teacher_quant(data: ExamData, out: Path, notes: Notes, *, streaming: bool = True) -> PrintedFile:
+    name = "教师量化表.xlsx"
+    title = data.title
+    formula = formula_lines(data)
+    if data.table("quant_formula") is None:
+        notes.missing(name, "量化分公式", "quant_formula")
+    with WorkbookWriter(out / name, streaming=streaming, kind="teacher_quant.xlsx") as wb:
+        tq = data.table("teacher_quant")
+        if tq is None:
+            notes.missing(name, "教师量化", "teacher_quant")
+        else:
+            rows = tq.to_dicts()
+            _label_rows(rows, data)
+            for r in rows:
+                if r.get("class_id") == "*":
+                    r["_class"] = "合计"
+            teach = sorted((r for r in rows if r.get("role") != "head"),
+                           key=lambda r: (data.subject_order(r.get("subject")), r.get("teacher_id") or "",
+                                          r.get("class_id") == "*", class_key(r.get("class_id"))))
+            cols = _present(TEACHER_COLUMNS, tq.columns, ("_subject", "_class", "_track"))
+            ws = wb.add_table("教师量化", teach, cols, title=f"{title} 教师量化（任课教师）")
+            _append_text(ws, wb, formula)
+            heads = sorted((r for r in rows if r.get("role") == "head"),
+                           key=lambda r: (class_key(r.get("class_id")), r.get("teacher_id") or ""))
+            lines: list[str] = []
+            tops: list[int] = []
+            for r in heads:
+                for k, v in _map_items(r.get("n_over_by_line")):
+                    if k not in lines:
+                        lines.append(k)
+                    r[f"line:{k}"] = v
+                for k, v in _map_items(r.get("rank_band_counts")):
+                    if int(k) not in tops:
+                        tops.append(int(k))
+                    r[f"top:{int(k)}"] = v
+            hcols = _present([Column("teacher_id", "工号", "id"), Column("teacher_name", "姓名"),
+                              Column("_class", "班级"), Column("_track", "类别"), Column("n_sat", "实考", "int"),
+                              Column("mean", "平均分", "score"), Column("mean_ratio", "比均", "decimal"),
+                              Column("excellent_rate", "优秀率", "rate"), Column("pass_rate", "及格率", "rate"),
+                              Column("low_rate", "低分率", "rate"),
+                              Column("three_rates_one_score", "三率一分", "decimal")], tq.columns,
+                             ("_class", "_track"))
+            if not lines and "n_over_line" in tq.columns:
+                hcols.append(Column("n_over_line", "上线人数", "int"))
+            hcols += [Column(f"line:{k}", f"{k}上线", "int") for k in lines]
+            hcols += [Column(f"top:{t}", f"前{t}名", "int") for t in sorted(tops)]
+            hcols += _present([Column("value_added", "增值", "decimal"), Column("quant_score", "量化分", "decimal"),
+                               Column("quant_rank", "量化名次", "rank")], tq.columns)
+            ws = wb.add_table("班主任量化", heads, hcols, title=f"{title} 班主任量化（班级总分）")
+            _append_text(ws, wb, formula)
+        mq = data.table("marker_quality")
+        if mq is None:
+            notes.missing(name, "阅卷质量", "marker_quality")
+        else:
+            rows = mq.to_dicts()
+            _label_rows(rows, data)
+            rows.sort(key=lambda r: (data.subject_order(r.get("subject")), _item_key(r.get("item")),
+                                     r.get("marker") or ""))
+            cols = _present([Column("_subject", "学科"), Column("item", "题号", "id"), Column("marker", "阅卷人工号", "id"),
+                             Column("marker_name", "阅卷人"), Column("n_marked", "阅卷量", "int"),
+                             Column("mean", "平均给分", "decimal"), Column("sd", "标准差", "decimal"),
+                             Column("n_double", "双评卷数", "int"), Column("disagreement_rate", "超差率", "rate"),
+                             Column("mean_abs_diff", "平均分差", "decimal")], mq.columns, ("_subject",))
+            wb.add_table("阅卷质量", rows, cols, title=f"{title} 阅卷质量")
+        _note_sheet(wb, name, notes)
+    return wb.printed  # type: ignore[return-value]
+
+
+def _item_key(item: Any) -> tuple:
+    return class_key(item)
+
+
+# --------------------------------------------------------------------------------------------
+# 小题分析
+# --------------------------------------------------------------------------------------------
+def write_item_analysis(data: ExamData, out: Path, notes: Notes, *, streaming: bool = True) -> PrintedFile:
+    name = "小题分析.xlsx"
+    title = data.title
+    with WorkbookWriter(out / name, streaming=streaming, kind="item_analysis.xlsx") as wb:
+        ia = data.table("item_analysis")
+        positions: dict[tuple[str, str], Any] = {}
+        if ia is None:
+            notes.missing(name, "小题分析", "item_analysis")
+        else:
+            rows = ia.to_dicts()
+            _label_rows(rows, data)
+            for r in rows:
+                r["_type"] = ITEM_TYPE.get(r.get("type"), r.get("type"))
+                positions[(r["subject"], r["item"])] = r.get("position")
+            rows.sort(key=lambda r: (data.subject_order(r["subject"]), _nulls_last(r.get("position")),
+                                     _item_key(r["item"])))
+            cols = _present([Column("_subject", "学科"), Column("item", "题号", "id"), Column("_type", "题型"),
+                             Column("full_marks", "满分", "score"), Column("knowledge", "知识点"),
+                             Column("n", "人数", "int"), Column("mean", "平均分", "decimal"),
+                             Column("sd", "标准差", "decimal"), Column("difficulty", "得分率(难度)", "rate"),
+                             Column("discrimination", "区分度", "decimal"),
+                             Column("item_total_r", "题总相关", "decimal"), Column("full_rate", "满分率", "rate"),
+                             Column("zero_rate", "零分率", "rate")], ia.columns, ("_subject", "_type"))
+            wb.add_table("小题分析", rows, cols, title=f"{title} 小题分析")
+        io_ = data.table("item_options")
+        if io_ is None:
+            notes.missing(name, "选项分布", "item_options")
+        else:
+            _options_sheet(wb, data, io_, positions)
+        rel = data.table("subject_reliability")
+        if rel is None:
+            notes.missing(name, "信度", "subject_reliability")
+        else:
+            rows = rel.to_dicts()
+            _label_rows(rows, data)
+            rows.sort(key=lambda r: data.subject_order(r["subject"]))
+            cols = _present([Column("_subject", "学科"), Column("n", "人数", "int"), Column("n_items", "题数", "int"),
+                             Column("alpha", "α系数", "decimal")], rel.columns, ("_subject",))
+            wb.add_table("信度", rows, cols, title=f"{title} 信度（Cronbach α）")
+        ci = data.table("class_items")
+        if ci is None:
+            notes.missing(name, "班级小题", "class_items")
+        else:
+            _class_item_sheets(wb, data, ci, ia)
+        kn = data.table("knowledge")
+        if kn is None:
+            notes.missing(name, "知识点", "knowledge")
+        else:
+            rows = kn.to_dicts()
+            _label_rows(rows, data)
+            rows.sort(key=lambda r: (data.subject_order(r["subject"]), r.get("knowledge") or "",
+                                     r.get("class_id") != "*", class_key(r.get("class_id"))))
+            cols = _present([Column("_subject", "学科"), Column("knowledge", "知识点"), Column("_class", "班级"),
+                             Column("n_items", "题数", "int"), Column("n", "人数", "int"),
+                             Column("score_rate", "得分率", "rate"), Column("cohort_score_rate", "年级得分率", "rate"),
+                             Column("score_rate_diff", "与年级差", "rate")], kn.columns, ("_subject", "_class"))
+            wb.add_table("知识点", rows, cols, title=f"{title} 知识点得分率")
+        _note_sheet(wb, name, notes)
+    return wb.printed  # type: ignore[return-value]
+
+
+def _options_sheet(wb: WorkbookWriter, data: ExamData, io_: pl.DataFrame, positions: dict) -> None:
+    """One row per objective item: its key, the share of each letter, blank and invalid; the
+    values read on numeric items listed in one text column."""
+    items: dict[tuple[str, str], dict[str, Any]] = {}
+    letters: set[str] = set()
+    for r in io_.to_dicts():
+        key = (r["subject"], r["item"])
+        it = items.setdefault(key, {"_subject": data.subject_name(r["subject"]), "subject": r["subject"],
+                                    "item": r["item"], "_type": ITEM_TYPE.get(r.get("type"), r.get("type")),
+                                    "position": r.get("position", positions.get(key)), "_keys": [], "_values": [],
+                                    "n": r.get("n")})
+        opt = r.get("option")
+        share = r.get("share")
+        if r.get("is_key"):
+            it["_keys"].append((r.get("option_order"), opt))
+        if opt in ("blank", "invalid"):
+            it[f"opt:{opt}"] = share
+        elif isinstance(opt, str) and len(opt) == 1 and opt.isalpha():
+            letters.add(opt)
+            it[f"opt:{opt}"] = share
+        else:
+            it["_values"].append((r.get("option_order"), opt, share, r.get("n_chose")))
+    rows = []
+    for it in items.values():
+        keys = [k for _, k in sorted(it.pop("_keys"), key=lambda x: _nulls_last(x[0]))]
+        it["_key"] = "".join(keys) if all(len(k or "") == 1 for k in keys) else "、".join(k or "" for k in keys)
+        vals = sorted(it.pop("_values"), key=lambda x: (-(x[2] or 0), _nulls_last(x[0])))
+        it["_other"] = "、".join(f"{v}（{(s or 0) * 100:.1f}%）" for _, v, s, _n in vals if (s or 0) > 0)
+        rows.append(it)
+    rows.sort(key=lambda r: (data.subject_order(r["subject"]), _nulls_last(r.get("position")), _item_key(r["item"])))
+    cols = [Column("_subject", "学科"), Column("item", "题号", "id"), Column("_type", "题型"),
+            Column("_key", "答案"), Column("n", "人数", "int")]
+    cols += [Column(f"opt:{x}", x, "rate") for x in sorted(letters)]
+    cols += [Column("opt:blank", "未作答", "rate"), Column("opt:invalid", "无效", "rate")]
+    if any(r["_other"] for r in rows):
+        cols.append(Column("_other", "数值填涂分布"))
+    wb.add_table("选项分布", rows, cols, title=f"{data.title} 客观题选项分布（占比）")
+
+
+def _class_item_sheets(wb: WorkbookWriter, data: ExamData, ci: pl.DataFrame, ia: pl.DataFrame | None) -> None:
+    """Per subject: classes (and the 年级 row first) × items, each cell the 得分率."""
+    cohort: dict[tuple[str, str], Any] = {}
+    if ia is not None and "difficulty" in ia.columns:
+        for r in ia.select("subject", "item", "difficulty").iter_rows():
+            cohort[(r[0], r[1])] = r[2]
+    by_subject: dict[str, dict[str, dict[str, Any]]] = {}
+    order: dict[tuple[str, str], Any] = {}
+    for r in ci.to_dicts():
+        cells = by_subject.setdefault(r["subject"], {})
+        row = cells.setdefault(r["class_id"], {"_class": class_label(r["class_id"]), "class_id": r["class_id"]})
+        row[f"item:{r['item']}"] = r.get("difficulty")
+        order[(r["subject"], r["item"])] = r.get("position")
+        if r.get("cohort_difficulty") is not None:
+            cohort.setdefault((r["subject"], r["item"]), r.get("cohort_difficulty"))
+    for code in sorted(by_subject, key=data.subject_order):
+        items = sorted({i for (s, i) in order if s == code}, key=lambda i: (_nulls_last(order[(code, i)]), _item_key(i)))
+        grade_row = {"_class": "年级", "class_id": "*"}
+        for i in items:
+            grade_row[f"item:{i}"] = cohort.get((code, i))
+        rows = [grade_row] + sorted((r for c, r in by_subject[code].items() if c != "*"),
+                                    key=lambda r: class_key(r["class_id"]))
+        cols = [Column("_class", "班级")] + [Column(f"item:{i}", f"第{i}题", "rate") for i in items]
+        sub = data.subject_name(code)
+        wb.add_table(f"班级小题-{sub}", rows, cols, title=f"{data.title} {sub} 班级小题得分率")
+
+
+# --------------------------------------------------------------------------------------------
+# 异常卷
+# --------------------------------------------------------------------------------------------
+def write_abnormal(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
+    name = "异常卷.xlsx"
+    title = data.title
+    # small, and its image cells become links after writing: the normal (not write-only) workbook
+    with WorkbookWriter(out / name, streaming=False, kind="abnormal_scripts.xlsx") as wb:
+        ab = data.table("abnormal_scripts")
+        if ab is None:
+            notes.missing(name, "异常卷", "abnormal_scripts")
+        else:
+            students = {r["student_id"]: r for r in _rows(data.table("students"))}
+            rows = ab.to_dicts()
+            for r in rows:
+                st = students.get(r.get("student_id")) or {}
+                r["_status"] = ABNORMAL_STATUS.get(r.get("status"), r.get("status"))
+                r["_severity"] = SEVERITY.get(r.get("severity"), r.get("severity"))
+                r["_code"] = CODE_NAME.get(r.get("code"), r.get("code"))
+                r["_subject"] = data.subject_name(r.get("subject")) if r.get("subject") else None
+                r["_name"] = st.get("name")
+                r["_class"] = class_label(st.get("class_id")) if st.get("class_id") is not None else None
+            rows.sort(key=lambda r: (r.get("status") != "open", r.get("severity") != "blocking",
+                                     data.subject_order(r.get("subject")), r.get("code") or "",
+                                     r.get("abnormal_id") or ""))
+            cols = _present([
+                Column("_status", "状态"), Column("_severity", "级别"), Column("_code", "异常类型"),
+                Column("code", "代码"), Column("_subject", "学科"), Column("exam_no", "考号", "id"),
+                Column("student_id", "学号", "id"), Column("_name", "姓名"), Column("_class", "班级"),
+                Column("item", "题号", "id"), Column("detail", "说明"), Column("treatment", "当前处理"),
+                Column("settles", "如何处理"), Column("image", "答卷图像"), Column("source_file", "来源文件"),
+                Column("source_row", "行号", "int"), Column("action", "处理动作"), Column("action_value", "处理值"),
+                Column("settled_by", "处理人"), Column("settled_at", "处理时间"), Column("note", "备注"),
+                Column("abnormal_id", "异常编号"),
+            ], ab.columns, ("_status", "_severity", "_code", "_subject", "_name", "_class"))
+            ws = wb.add_table("异常卷", rows, cols, title=f"{title} 异常卷（未处理在前）")
+            _link_images(ws, cols, rows, data.folder)
+        re_ = data.table("resolution_errors")
+        if re_ is None:
+            notes.missing(name, "处理错误", "resolution_errors")
+        else:
+            rows = sorted(re_.to_dicts(), key=lambda r: (r.get("source_file") or "", _nulls_last(r.get("source_row"))))
+            cols = _present([Column("source_file", "处理文件"), Column("source_row", "行号", "int"),
+                             Column("abnormal_id", "异常编号"), Column("action", "处理动作"), Column("value", "处理值"),
+                             Column("operator", "操作人"), Column("reason", "未执行原因")], re_.columns)
+            wb.add_table("处理错误", rows, cols, title=f"{title} 处理文件中未执行的行")
+        rc = data.table("reconciliation")
+        if rc is not None:
+            rows = rc.to_dicts()
+            _label_rows(rows, data)
+            for r in rows:
+                if r.get("class_id") == "?":
+                    r["_class"] = "（无法归属）"
+            rows.sort(key=lambda r: (data.subject_order(r.get("subject")), class_key(r.get("class_id"))))
+            cols = _present([Column("_subject", "学科"), Column("_class", "班级"), Column("n_expected", "应考", "int"),
+                             Column("n_scanned", "已扫描", "int"), Column("n_absent", "缺考", "int"),
+                             Column("n_missing", "缺卷", "int"), Column("n_abnormal_open", "未处理异常", "int")],
+                            rc.columns, ("_subject", "_class"))
+            wb.add_table("扫描核对", rows, cols, title=f"{title} 扫描核对")
+        _note_sheet(wb, name, notes)
+    return wb.printed  # type: ignore[return-value]
+
+
+def _link_images(ws, cols: Sequence[Column], rows: list[dict[str, Any]], folder: str | None) -> None:
+    """Turn each 答卷图像 cell into a link to the scan image (relative paths resolve against the
+    exam folder); the cell keeps the path as its text. Only file paths become links."""
+    from openpyxl.styles import Font
+
+    j = next((i for i, c in enumerate(cols, start=1) if c.key == "image"), None)
+    if j is None:
+        return
+    for i, r in enumerate(rows, start=2):
+        image = r.get("image")
+        if not image or "://" in image or image.startswith(("=", "+", "-", "@")):
+            continue
+        p = Path(image)
+        if not p.is_absolute() and folder:
+            p = Path(folder) / p
+        cell = ws.cell(row=i, column=j)
+        try:
+            cell.hyperlink = p.resolve().as_uri() if p.is_absolute() else image
+        except ValueError:
+            continue
+        cell.font = Font(color="0563C1", underline="single")
+
+
+# --------------------------------------------------------------------------------------------
+def write_workbooks(data: ExamData, folder: Path, notes: Notes | None = None, *, streaming: bool = True
+                    ) -> list[PrintedFile]:
+    """Write the five workbooks into `folder` (created owner-only) and return them."""
+    notes = notes if notes is not None else Notes()
+    out = ensure_owner_only_dir(folder)
+    writers: list[Callable[[], PrintedFile]] = [
+        lambda: write_grade_scores(data, out, notes, streaming=streaming),
+        lambda: write_class_quant(data, out, notes, streaming=streaming),
+        lambda: write_teacher_quant(data, out, notes, streaming=streaming),
+        lambda: write_item_analysis(data, out, notes, streaming=streaming),
+        lambda: write_abnormal(data, out, notes),
+    ]
+    return [w() for w in writers]
