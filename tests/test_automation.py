@@ -24,8 +24,10 @@ def setup(tmp_path):
                  "exam_folders": ExamFoldersResource(exams_dir=str(exams), output_dir=str(tmp_path / "out"))}
     job = dg.Definitions(assets=ASSETS, asset_checks=CONTRACT_CHECKS, jobs=[exam_job],
                          resources=resources).resolve_job_def("exam_job")
-    with dg.instance_for_test() as instance:  # a real (temporary) instance: schedules need its ref
-        yield exams, resources, job, instance
+    # a real instance on disk (schedule contexts need its ref); not instance_for_test, whose
+    # context leaves Dagster's process-wide definitions-state storage bound to a closed instance
+    (tmp_path / "dagster_home").mkdir()
+    yield exams, resources, job, dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home"))
 
 
 def tick(instance, resources, cursor=None):

@@ -27,9 +27,9 @@ def test_dagster_asset_materialize_one_partition(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     tiny = copy_fixture("tiny", exams)
     mini = mini_exam(exams)
-    with dg.DagsterInstance.get() as instance:
-        run_exam(tiny, wh, tmp_path / "out", printouts=False, instance=instance)
-        run_exam(mini, wh, tmp_path / "out", printouts=False, instance=instance)
+    instance = dg.DagsterInstance.get()  # left open: closing it would unbind Dagster's process-wide state
+    run_exam(tiny, wh, tmp_path / "out", printouts=False, instance=instance)
+    run_exam(mini, wh, tmp_path / "out", printouts=False, instance=instance)
     other_before = exam_state(wh, "mini-2026")
     raw_before = query(wh, "SELECT ingested_at FROM raw.files WHERE exam_id = 'tiny-2026-11' LIMIT 1")
     import duckdb
