@@ -198,6 +198,42 @@ def cmd_arrange(args) -> int:
     return 0
 
 
+def cmd_extract(args) -> int:
+    """A teacher's extract (rules.md §9): scoped, masked, audited. The work is examflow.extracts."""
+    from examflow import extracts
+
+    if args.list:
+        print(extracts.list_text())
+        return 0
+    missing = [o for o, v in (("--teacher", args.teacher), ("--exam", args.exam), ("TEMPLATE", args.template))
+               if v is None]
+    if missing:
+        print(f"examflow extract: give {', '.join(missing)} (templates: `examflow extract --list`)", file=sys.stderr)
+        return 2
+    options = {"class_id": args.class_id, "subject": args.subject, "line": args.line, "min_change": args.min_change,
+               "gap": args.gap, "student_id": args.student}
+    for item in args.param or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            print(f"examflow extract: --param takes NAME=VALUE, not {item!r}", file=sys.stderr)
+            return 2
+        options[name.strip().replace("-", "_")] = value
+    try:
+        done = extracts.extract(args.template, teacher_id=args.teacher, exam_id=args.exam, options=options,
+                                fmt=args.format, out=args.out, warehouse=args.warehouse, output=args.output)
+    except extracts.ExtractError as e:
+        word = "refused" if e.outcome == "refused" else "failed"
+        print(f"examflow extract: {word}: {e.reason}", file=sys.stderr)
+        if e.audit is not None:
+            print(f"  logged in audit.extracts ({e.outcome})" if e.audit.where == "warehouse"
+                  else f"  audit: {e.audit.note}", file=sys.stderr)
+        return 3 if e.outcome == "refused" else 1
+    print(f"{done.path} ({done.rows} rows, {done.format}, sha256 {done.sha256[:16]}…)")
+    if done.audit.where != "warehouse":
+        print(f"audit: {done.audit.note}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="examflow", description="Exam data for a senior high school: ingest, abnormal "
                                 "scripts, scores, quantification tables, printouts.")
@@ -255,6 +291,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("query", nargs="?")
     s.add_argument("--path", action="store_true", help="print the analysts' copy's path")
     s.set_defaults(func=cmd_sql)
+    s = sub.add_parser("extract", parents=[common], help="a teacher's extract: scoped to what they teach, masked, "
+                       "audited (templates: --list)")
+    s.add_argument("template", nargs="?", help="class_scores, borderline, rank_movers, weak_items, knowledge, "
+                   "low_scorers, student_history (see --list)")
+    s.add_argument("--list", action="store_true", help="the templates and their parameters")
+    s.add_argument("--teacher", help="the teacher id (teachers.csv 工号)")
+    s.add_argument("--exam", help="the exam id")
+    s.add_argument("--class", dest="class_id", help="one class only")
+    s.add_argument("--subject", help="one subject code (or total) only")
+    s.add_argument("--line", help="borderline: the cut line's name (default the first)")
+    s.add_argument("--min-change", dest="min_change", help="rank_movers: least rank change (default 50)")
+    s.add_argument("--gap", help="weak_items: how far below the cohort's score rate (default 0.1)")
+    s.add_argument("--student", help="student_history: the student's 学号")
+    s.add_argument("--param", action="append", metavar="NAME=VALUE", help="any other template parameter")
+    s.add_argument("--format", help="xlsx (default) or csv")
+    s.add_argument("--out", help="file (or folder) inside the output folder; default "
+                   "<output>/<exam_id>/extracts/<exam_id>_<template>_<teacher_id>.xlsx")
+    s.set_defaults(func=cmd_extract)
     return p
 
 
