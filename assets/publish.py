@@ -1,13 +1,14 @@
 """Last stage: publish the analysts' read-only copy once the exam's tables are all written."""
 import dagster as dg
 
+from assets.quantify import DESCRIPTIONS as QUANTIFY_TABLES
 from examflow.publish import publish
 from pipelines.partitions import exam_partitions
 from pipelines.resources import WarehouseResource
 
 
 @dg.asset(key="analyst_copy", group_name="publish", partitions_def=exam_partitions, kinds={"duckdb"},
-          deps=[dg.AssetKey(["mart", "exams"])],
+          deps=[dg.AssetKey(["mart", "exams"])] + [dg.AssetKey(["mart", n]) for n in QUANTIFY_TABLES],
           description="The warehouse copy analysts query (`examflow sql`), swapped in atomically after a run.")
 def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     path = publish(warehouse.path)

@@ -8,3 +8,9 @@ SCORE = [
     "staging/subject_status", "staging/subject_ranked", "staging/totals_ranked", "mart/students", "mart/item_scores",
     "mart/subject_scores", "mart/totals", "mart/reconciliation", "mart/exams",
 ]
+QUANTIFY = [
+    "staging/quant_settings", "staging/quant_scores", "staging/class_stats", "mart/class_quant", "mart/rank_bands",
+    "mart/cut_lines", "mart/line_analysis", "mart/borderline", "staging/teacher_roles", "mart/teacher_quant",
+    "mart/quant_formula", "mart/marker_quality", "staging/item_results", "mart/item_analysis", "mart/item_options",
+    "mart/class_items", "mart/subject_reliability", "mart/knowledge",
+]

@@ -95,14 +95,16 @@ def test_nightly_schedule_reruns_only_changed_folders(setup):
     other = copy.deepcopy(MINI_EXAM)
     other["id"] = "mini-2027"
     second = mini_exam(exams, exam=other)
-    context = dg.build_schedule_context(instance=instance, resources=resources)
-    requests = nightly_rerun(context)
+    with dg.build_schedule_context(instance=instance, resources=resources) as context:
+        requests = nightly_rerun(context)
     assert sorted(r.partition_key for r in requests) == ["mini-2026", "mini-2027"]
     for request in requests:
         assert execute(job, instance, request).success
-    assert isinstance(nightly_rerun(dg.build_schedule_context(instance=instance, resources=resources)), dg.SkipReason)
+    with dg.build_schedule_context(instance=instance, resources=resources) as context:
+        assert isinstance(nightly_rerun(context), dg.SkipReason)
     time.sleep(0.01)
     write_csv(second / "resolutions" / "r.csv", ["abnormal_id", "action", "value", "operator"],
               [("X:math:1", "accept", "", "王老师")])
-    again = nightly_rerun(dg.build_schedule_context(instance=instance, resources=resources))
+    with dg.build_schedule_context(instance=instance, resources=resources) as context:
+        again = nightly_rerun(context)
     assert [r.partition_key for r in again] == ["mini-2027"]

@@ -1,0 +1,36 @@
+"""Stage 4, quantify: class, cut-line, teacher, marker, item and knowledge-point quantification tables
+(rules.md §6–§8), as SQL models over the score stage's tables."""
+
+import dagster as dg
+
+from assets._stage import mart_specs, run_stage
+from assets.score import DESCRIPTIONS as SCORE_TABLES
+from examflow import stages
+from pipelines.partitions import exam_partitions
+from pipelines.resources import WarehouseResource
+
+DESCRIPTIONS = {
+    "class_quant": "班级量化: per class × subject (and total) × track: counts, mean, sd, rates, 三率一分, "
+                   "rank by mean, change and value added against `previous`; class_id '*' is the cohort.",
+    "rank_bands": "Per class and track: students in the track's top N by total, for every N of `rank_bands`.",
+    "cut_lines": "上线分析: every cut line per track with its score (top N or given) and the number over it.",
+    "line_analysis": "Per class × subject × line: 有效分, n over the line, single/double over, hit and "
+                     "contribution rates.",
+    "borderline": "临界生: students whose total is within the band around a line, with their distance to it.",
+    "teacher_quant": "教师量化: per teacher × class × subject (and pooled, class '*'), head teachers on the "
+                     "class total, with quant_score.",
+    "quant_formula": "The teacher quantification formula in force, as printed under every teacher table.",
+    "marker_quality": "阅卷质量: per marker × subject × item: marks given, mean, sd, disagreement rate, mean |diff|.",
+    "item_analysis": "小题分析: per item: n, mean, difficulty, discrimination (27% groups), item-total r, "
+                     "full and zero rates.",
+    "item_options": "Per objective item: share of each option, blank and invalid.",
+    "class_items": "Per class × item: difficulty and its difference to the cohort.",
+    "subject_reliability": "Per subject: Cronbach's alpha over the non-optional items.",
+    "knowledge": "Per class × subject × knowledge point: score rate (class '*' = cohort) and its difference.",
+}
+
+
+@dg.multi_asset(specs=mart_specs(list(DESCRIPTIONS), "quantify", [["mart", n] for n in SCORE_TABLES],
+                                 DESCRIPTIONS), name="quantify", partitions_def=exam_partitions)
+def quantify(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    yield from run_stage(context, warehouse, stages.QUANTIFY)
