@@ -30,17 +30,22 @@ def _metadata(run: PrintRun) -> dict:
     }
 
 
+def _print(context: dg.AssetExecutionContext, printer, what: str, warehouse: WarehouseResource,
+           exam_folders: ExamFoldersResource) -> dg.MaterializeResult:
+    """Run one printout family for the partition's exam and report what it wrote."""
+    run = printer(Path(warehouse.path), context.partition_key, Path(exam_folders.output_dir))
+    report(context, f"{run.exam_id}: {len(run.files)} {what} ({run.rows} rows) in {run.seconds:.1f}s under {run.folder}")
+    for note in run.notes:
+        context.log.warning(note)
+    return dg.MaterializeResult(metadata=_metadata(run))
+
+
 @dg.asset(key=["printouts", "workbooks"], group_name="print", partitions_def=exam_partitions, kinds={"excel"},
           deps=_deps(WORKBOOK_TABLES),
           description="成绩总表, 班级量化表, 教师量化表, 小题分析, 异常卷 (.xlsx), each with an audit row.")
 def printout_workbooks(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                        exam_folders: ExamFoldersResource) -> dg.MaterializeResult:
-    run = print_workbooks(Path(warehouse.path), context.partition_key, Path(exam_folders.output_dir))
-    report(context, f"{run.exam_id}: {len(run.files)} workbooks ({run.rows} rows) in {run.seconds:.1f}s under "
-           f"{run.folder}")
-    for note in run.notes:
-        context.log.warning(note)
-    return dg.MaterializeResult(metadata=_metadata(run))
+    return _print(context, print_workbooks, "workbooks", warehouse, exam_folders)
 
 
 @dg.asset(key=["printouts", "pdfs"], group_name="print", partitions_def=exam_partitions, kinds={"pdf"},
@@ -49,12 +54,7 @@ def printout_workbooks(context: dg.AssetExecutionContext, warehouse: WarehouseRe
                       "成绩条/<class>.pdf (score slips), each with an audit row.")
 def printout_pdfs(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                   exam_folders: ExamFoldersResource) -> dg.MaterializeResult:
-    run = print_pdfs(Path(warehouse.path), context.partition_key, Path(exam_folders.output_dir))
-    report(context, f"{run.exam_id}: {len(run.files)} class PDFs ({run.rows} rows) in {run.seconds:.1f}s under "
-           f"{run.folder}")
-    for note in run.notes:
-        context.log.warning(note)
-    return dg.MaterializeResult(metadata=_metadata(run))
+    return _print(context, print_pdfs, "class PDFs", warehouse, exam_folders)
 
 
 PRINT_ASSETS = [printout_workbooks, printout_pdfs]
