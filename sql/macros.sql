@@ -3,6 +3,13 @@
 CREATE OR REPLACE TEMP MACRO round_half_up(x) AS floor(x + 0.5 + 1e-9);
 CREATE OR REPLACE TEMP MACRO bad_mark(txt, val, full_marks) AS
     txt IS NOT NULL AND (val IS NULL OR val < 0 OR val > full_marks OR val * 2 <> round(val * 2));
+-- class_id (outputs.md): the class number as text ("3" for 3班 / 高三(3)班), prefixed by the school
+-- in joint exams (一中:3); a class name without a digit is kept as written. Roster and teachers alike.
+CREATE OR REPLACE TEMP MACRO class_id(school, class_text) AS
+    CASE WHEN nullif(trim(school), '') IS NOT NULL THEN trim(school) || ':' ELSE '' END
+    || CASE WHEN regexp_matches(class_text, '\d')
+            THEN CAST(CAST(regexp_extract(class_text, '(\d+)\D*$', 1) AS BIGINT) AS VARCHAR)
+            ELSE trim(class_text) END;
 -- an answer as a set of option letters (case and order ignored, separators dropped); '' = blank.
 -- One character, the common case, skips the splitting.
 CREATE OR REPLACE TEMP MACRO answer_letters(v) AS

@@ -24,10 +24,7 @@ SELECT
     r.exam_id,
     trim(r.student_id) AS student_id,
     trim(r.name) AS name,
-    CASE WHEN nullif(trim(r.school), '') IS NOT NULL THEN trim(r.school) || ':' ELSE '' END
-      || CASE WHEN regexp_matches(r.class, '\d')
-              THEN CAST(CAST(regexp_extract(r.class, '(\d+)\D*$', 1) AS BIGINT) AS VARCHAR)
-              ELSE trim(r.class) END AS class_id,
+    class_id(r.school, r.class) AS class_id,
     trim(r.class) AS class_name,
     CASE WHEN lower(trim(r.track)) IN ('physics', '物理', '物理类', '物', '理科', '理') THEN 'physics'
          WHEN lower(trim(r.track)) IN ('history', '历史', '历史类', '史', '文科', '文') THEN 'history'

@@ -1,6 +1,6 @@
--- teachers.csv|xlsx normalised: one row per teacher × class × role (× subject). class_id as
--- staging.students makes it (the last number of the class name, prefixed by the 学校/school column
--- when the file has one); a class cell naming several classes ("1、2", "1,2", "1/2") gives a row
+-- teachers.csv|xlsx normalised: one row per teacher × class × role (× subject). class_id by the
+-- class_id macro, as staging.students makes it (the last number of the class name, prefixed by the
+-- 学校/school column when the file has one); a class cell naming several classes ("1、2", "1,2", "1/2") gives a row
 -- each. subject: the exam's subject code, matched by code or Chinese name (subject_text keeps what
 -- the file says; an unknown subject leaves subject NULL). role: 任课/teacher → teacher,
 -- 班主任/head → head, 备课组长/subject_lead → subject_lead, 年级主任/director → director; an empty
@@ -20,10 +20,7 @@ WITH t AS (
     FROM split s
 )
 SELECT t.exam_id, trim(t.teacher_id) AS teacher_id, nullif(trim(t.name), '') AS teacher_name,
-    CASE WHEN t.school IS NOT NULL THEN t.school || ':' ELSE '' END
-      || CASE WHEN regexp_matches(t.class_text, '\d')
-              THEN CAST(CAST(regexp_extract(t.class_text, '(\d+)\D*$', 1) AS BIGINT) AS VARCHAR)
-              ELSE t.class_text END AS class_id,
+    class_id(t.school, t.class_text) AS class_id,
     t.class_text AS class_name,
     (SELECT min(subj.subject) FROM subj WHERE lower(subj.subject) = lower(t.subject_text)
         OR lower(subj.name) = lower(t.subject_text)) AS subject,
