@@ -1,6 +1,5 @@
 """What every stage asset does: run its SQL models for the exam partition and report, per mart
 table, the rows written and a preview (the metadata the Dagster UI shows)."""
-from __future__ import annotations
 
 import logging
 import time
@@ -9,6 +8,8 @@ from typing import Iterator
 import dagster as dg
 
 from examflow.warehouse import ensure_schema, run_models
+from pipelines.partitions import exam_partitions
+from pipelines.resources import WarehouseResource
 
 log = logging.getLogger("examflow")
 
@@ -57,7 +58,16 @@ def run_stage(context: dg.AssetExecutionContext, wh, models: list[str]) -> Itera
 
 
 def mart_specs(names: list[str], group: str, deps: list, description: dict[str, str]) -> list[dg.AssetSpec]:
-    from pipelines.partitions import exam_partitions
-
     return [dg.AssetSpec(["mart", n], group_name=group, deps=deps, partitions_def=exam_partitions, kinds={"duckdb"},
                          description=description.get(n), skippable=True) for n in names]
+
+
+def stage_asset(name: str, description: dict[str, str], deps: list, models: list[str]) -> dg.AssetsDefinition:
+    """One SQL stage as one Dagster step: a mart asset per table in `description` (group `name`),
+    materialised by running `models` for the partition's exam."""
+    @dg.multi_asset(specs=mart_specs(list(description), name, deps, description), name=name,
+                    partitions_def=exam_partitions, can_subset=True)
+    def _stage(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        yield from run_stage(context, warehouse, models)
+
+    return _stage

@@ -1,13 +1,9 @@
 """Stage 4, quantify: class, cut-line, teacher, marker, item and knowledge-point quantification tables
 (rules.md §6–§8), as SQL models over the score stage's tables."""
 
-import dagster as dg
-
-from assets._stage import mart_specs, run_stage
+from assets._stage import stage_asset
 from assets.score import DESCRIPTIONS as SCORE_TABLES
 from examflow import stages
-from pipelines.partitions import exam_partitions
-from pipelines.resources import WarehouseResource
 
 DESCRIPTIONS = {
     "class_quant": "班级量化: per class × subject (and total) × track: counts, mean, sd, rates, 三率一分, "
@@ -30,7 +26,4 @@ DESCRIPTIONS = {
 }
 
 
-@dg.multi_asset(specs=mart_specs(list(DESCRIPTIONS), "quantify", [["mart", n] for n in SCORE_TABLES],
-                                 DESCRIPTIONS), name="quantify", partitions_def=exam_partitions)
-def quantify(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    yield from run_stage(context, warehouse, stages.QUANTIFY)
+quantify = stage_asset("quantify", DESCRIPTIONS, [["mart", n] for n in SCORE_TABLES], stages.QUANTIFY)

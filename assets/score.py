@@ -1,11 +1,7 @@
 """Stage 3, score: item, subject and total scores, 赋分, ranks, and the reconciliation of scripts."""
 
-import dagster as dg
-
-from assets._stage import mart_specs, run_stage
+from assets._stage import stage_asset
 from examflow import stages
-from pipelines.partitions import exam_partitions
-from pipelines.resources import WarehouseResource
 
 DESCRIPTIONS = {
     "students": "The roster: class_id, track, electives, exam number.",
@@ -17,7 +13,4 @@ DESCRIPTIONS = {
 }
 
 
-@dg.multi_asset(specs=mart_specs(list(DESCRIPTIONS), "score", [["mart", "abnormal_scripts"]], DESCRIPTIONS),
-                name="score", partitions_def=exam_partitions, can_subset=True)
-def score(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    yield from run_stage(context, warehouse, stages.SCORE)
+score = stage_asset("score", DESCRIPTIONS, [["mart", "abnormal_scripts"]], stages.SCORE)
