@@ -39,12 +39,15 @@ def fingerprint(folder: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def scan(root: Path) -> list[ExamFolder]:
-    """Every sub-folder of `root` that holds an exam.yaml."""
+def exam_folders(root: Path) -> list[tuple[Path, str]]:
+    """(folder, exam id) of every sub-folder of `root` that holds an exam.yaml."""
     if not Path(root).is_dir():
         return []
-    found = []
-    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()):
-        if (folder / "exam.yaml").exists() or (folder / "exam.yml").exists():
-            found.append(ExamFolder(folder, exam_id_of(folder) or folder.name, fingerprint(folder)))
-    return found
+    return [(folder, exam_id_of(folder) or folder.name)
+            for folder in sorted(p for p in Path(root).iterdir() if p.is_dir())
+            if (folder / "exam.yaml").exists() or (folder / "exam.yml").exists()]
+
+
+def scan(root: Path) -> list[ExamFolder]:
+    """Every exam folder under `root` with its fingerprint (what the sensor and schedule compare)."""
+    return [ExamFolder(folder, exam_id, fingerprint(folder)) for folder, exam_id in exam_folders(root)]

@@ -31,9 +31,9 @@ class ExamFoldersResource(dg.ConfigurableResource):
     def find(self, exam_id: str, wh: WarehouseResource | None = None) -> Path:
         """The folder of `exam_id`: an `exam.yaml` with that id under the exams folder, else the
         folder the warehouse last ingested it from."""
-        for found in folders.scan(Path(self.exams_dir)):
-            if found.exam_id == exam_id:
-                return found.folder
+        for folder, found_id in folders.exam_folders(Path(self.exams_dir)):
+            if found_id == exam_id:
+                return folder
         if wh is not None and Path(wh.path).exists():
             with wh.connect() as con:
                 warehouse.ensure_schema(con)
