@@ -2,8 +2,9 @@
 -- raw subject score, the option letters read, and the item's knowledge points (a cell naming several
 -- — "函数;数列" — lists each). Item analysis, option shares, class × item and knowledge points read
 -- it; pending, absent and void scripts never enter, nor optional items that did not count.
-SELECT i.exam_id, i.subject, i.item, i.student_id, s.class_id, s.track, i.type, i.full_marks, i.position,
-    i.optional_group, i.options, i.score, s.raw_score, i.letters, i.read_status, i.answer_key, i.versioned,
+SELECT i.exam_id, i.subject, i.item, i.student_id, s.class_id, s.track, i.type, it.full_marks, it.position,
+    it.optional_group, it.options, i.score, s.raw_score, i.letters, i.read_status, i.answer_key,
+    it.keys IS NOT NULL AS versioned,
     list_filter([trim(k) FOR k IN regexp_split_to_array(coalesce(it.knowledge, ''), '[,，、;；/]+')], lambda k: k <> '')
         AS knowledge
 FROM staging.item_scores i

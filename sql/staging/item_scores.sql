@@ -1,24 +1,35 @@
 -- Every item of every counted script: the response read, the score by rules.md §1 (objective) and
 -- §2 (subjective marks, optional groups), settlements applied (set_score, set_version,
 -- choose_optional, ORPHAN_MARKS assign_student), and the item-level problems found.
+-- One row per (subject, student, item), the most numerous rows of an exam: only what varies by item
+-- is kept. The script's details are staging.script_owners' counting row of (subject, student_id),
+-- the item's are raw.items'.
+-- Joins at item level run on two integers, the script's number `sno` and the item's number `ino`,
+-- and the item grid is never materialised: at 8 M rows per 50,000 students, string keys and copied
+-- rows are what this model's time and memory would go to.
 WITH cs AS (
-    SELECT * FROM staging.script_owners WHERE exam_id = getvariable('exam_id') AND is_counting
+    SELECT *, row_number() OVER () AS sno
+    FROM staging.script_owners WHERE exam_id = getvariable('exam_id') AND is_counting
 ), res AS (
     SELECT * FROM staging.resolutions WHERE exam_id = getvariable('exam_id') AND is_latest AND static_error IS NULL
 ), items AS (
-    -- keys arrive normalised from exam.yaml (letters sorted); a paper-version key map parsed once
-    SELECT i.*, s.optional_groups, CAST(i.keys AS MAP(VARCHAR, VARCHAR)) AS key_map,
+    SELECT i.*, row_number() OVER () AS ino, i.keys IS NOT NULL AS versioned,
         CASE WHEN i.optional_group IS NOT NULL THEN
             CAST(json_extract(s.optional_groups, '$[' || i.optional_group || '].choose') AS BIGINT) END AS choose,
         CASE WHEN i.optional_group IS NOT NULL THEN
             json_extract_string(s.optional_groups, '$[' || i.optional_group || '].items[0]') END AS group_first
     FROM raw.items i JOIN raw.subjects s ON s.exam_id = i.exam_id AND s.subject = i.subject
     WHERE i.exam_id = getvariable('exam_id')
+), version_keys AS (
+    -- the key of each paper version of an AB-versioned item (keys arrive normalised from exam.yaml)
+    SELECT ino, e.key AS version, e.value AS answer_key
+    FROM (SELECT ino, unnest(map_entries(CAST(keys AS MAP(VARCHAR, VARCHAR)))) AS e FROM items WHERE versioned)
 ), scripts AS (
     -- present: sat the paper (an absent mark with answers counts once accepted; an all-blank
     -- script settled as absent does not). The answers stay behind: they are unnested once below,
     -- never copied onto every item row.
-    SELECT cs.* EXCLUDE (responses), coalesce(upper(rv.value), cs.paper_version) AS version,
+    SELECT cs.exam_id, cs.sno, cs.subject, cs.owner, cs.script_ref, cs.exam_no, cs.optional_choice,
+        coalesce(upper(rv.value), cs.paper_version) AS version,
         (NOT cs.absent_mark OR ra.action IS NOT NULL) AND rb.action IS NULL AS present
     FROM cs
     LEFT JOIN res rv ON rv.code = 'VERSION_UNKNOWN' AND rv.action = 'set_version'
@@ -28,43 +39,52 @@ WITH cs AS (
     LEFT JOIN res rb ON rb.code = 'ALL_BLANK' AND rb.action = 'mark_absent'
         AND rb.subject = cs.subject AND rb.ref = cs.script_ref
 ), answers AS (
-    SELECT subject, owner AS student_id, e.key AS item, e.value AS response
-    FROM (SELECT subject, owner, unnest(map_entries(responses)) AS e FROM cs)
-), orphan_links AS (
+    SELECT a.sno, i.ino, a.e.value AS response
+    FROM (SELECT sno, subject, unnest(map_entries(responses)) AS e FROM cs) a
+    JOIN items i ON i.subject = a.subject AND i.item = a.e.key
+), script_marks AS (
+    -- marks join by subject and the exam number as scanned
+    SELECT sc.sno, i.ino, m.exam_no, m.final_score, m.is_marked, m.out_of_range, m.disagreement
+    FROM staging.marks m
+    JOIN scripts sc ON sc.subject = m.subject AND sc.exam_no = m.exam_no
+    JOIN items i ON i.subject = m.subject AND i.item = m.item
+    WHERE m.exam_id = getvariable('exam_id')
+), orphan_marks AS (
     -- marks whose exam number has no scanned script, given to a student by ORPHAN_MARKS assign_student
-    SELECT r.subject, r.ref AS exam_no, r.value AS student_id
+    SELECT r.subject, r.value AS student_id, m.item, m.exam_no, m.final_score, m.is_marked, m.out_of_range,
+        m.disagreement
     FROM res r
+    JOIN staging.marks m ON m.exam_id = r.exam_id AND m.subject = r.subject AND m.exam_no = r.ref
     WHERE r.code = 'ORPHAN_MARKS' AND r.action = 'assign_student'
       AND NOT EXISTS (SELECT 1 FROM staging.scripts s WHERE s.exam_id = getvariable('exam_id')
                       AND s.subject = r.subject AND s.exam_no = r.ref)
-), grid AS (
+), grid AS NOT MATERIALIZED (
     -- every item of every counted script
-    SELECT sc.exam_id, sc.subject, sc.owner AS student_id, sc.script_ref, sc.exam_no AS scanned_exam_no,
-        sc.optional_choice, sc.version, sc.absent_mark, sc.present, sc.source_file, sc.source_row, sc.image,
-        i.item, i.type, i.full_marks, i.position, i.optional_group, i.choose, i.group_first, i.options, i.partial,
-        CASE WHEN i.keys IS NOT NULL THEN i.key_map[sc.version] ELSE i.key END AS answer_key,
-        i.keys IS NOT NULL AS versioned
+    SELECT sc.exam_id, sc.sno, sc.subject, sc.owner AS student_id, sc.script_ref, sc.exam_no AS scanned_exam_no,
+        sc.optional_choice, sc.version, sc.present,
+        i.ino, i.item, i.type, i.full_marks, i.position, i.optional_group, i.choose, i.group_first, i.options,
+        i.partial, i.key, i.versioned
     FROM scripts sc JOIN items i ON i.subject = sc.subject
 ), objective AS (
-    SELECT g.*, a.response, coalesce(g.scanned_exam_no, g.script_ref) AS mark_ref, NULL::DOUBLE AS mark_final,
+    SELECT g.* EXCLUDE (key), CASE WHEN g.versioned THEN vk.answer_key ELSE g.key END AS answer_key, a.response,
+        coalesce(g.scanned_exam_no, g.script_ref) AS mark_ref, NULL::DOUBLE AS mark_final,
         false AS is_marked, false AS out_of_range, false AS disagreement, false AS has_mark_row
     FROM grid g
-    LEFT JOIN answers a ON a.subject = g.subject AND a.student_id = g.student_id AND a.item = g.item
+    LEFT JOIN answers a ON a.sno = g.sno AND a.ino = g.ino
+    LEFT JOIN version_keys vk ON vk.ino = g.ino AND vk.version = g.version
     WHERE g.type <> 'subjective'
 ), subjective AS (
-    -- marks join by subject and the exam number as scanned; orphan marks given to the student fill in
-    SELECT g.*, NULL::VARCHAR AS response,
+    -- orphan marks given to the student fill in where the script has none
+    SELECT g.* EXCLUDE (key), NULL::VARCHAR AS answer_key, NULL::VARCHAR AS response,
         coalesce(md.exam_no, mo.exam_no, g.scanned_exam_no, g.script_ref) AS mark_ref,
         coalesce(md.final_score, mo.final_score) AS mark_final,
         coalesce(md.is_marked, mo.is_marked, false) AS is_marked,
         coalesce(md.out_of_range, mo.out_of_range, false) AS out_of_range,
         coalesce(md.disagreement, mo.disagreement, false) AS disagreement,
-        md.item IS NOT NULL OR mo.item IS NOT NULL AS has_mark_row
+        md.ino IS NOT NULL OR mo.item IS NOT NULL AS has_mark_row
     FROM grid g
-    LEFT JOIN staging.marks md ON md.exam_id = g.exam_id AND md.subject = g.subject AND md.exam_no = g.scanned_exam_no
-        AND md.item = g.item
-    LEFT JOIN orphan_links ol ON ol.subject = g.subject AND ol.student_id = g.student_id AND md.item IS NULL
-    LEFT JOIN staging.marks mo ON mo.exam_id = g.exam_id AND mo.subject = g.subject AND mo.exam_no = ol.exam_no
+    LEFT JOIN script_marks md ON md.sno = g.sno AND md.ino = g.ino
+    LEFT JOIN orphan_marks mo ON md.ino IS NULL AND mo.subject = g.subject AND mo.student_id = g.student_id
         AND mo.item = g.item
     WHERE g.type = 'subjective'
 ), base AS (
@@ -88,15 +108,15 @@ WITH cs AS (
 ), group_state AS (
     -- optional groups (rules.md §2): bubbled choice, else the first k answered items in exam.yaml
     -- order; computed over the optional items only (few), then joined back
-    SELECT subject, student_id, item,
+    SELECT sno, ino,
         len(list_intersect(list_distinct(choices), list(item) OVER w)) AS n_bubbled,
         list_contains(choices, item) AS bubbled,
         count(*) FILTER (WHERE is_marked OR read_status <> 'blank') OVER w AS n_answered,
-        row_number() OVER (PARTITION BY subject, student_id, optional_group
+        row_number() OVER (PARTITION BY sno, optional_group
                            ORDER BY (is_marked OR coalesce(read_status <> 'blank', false)) DESC, position) AS answer_order
     FROM (SELECT *, [trim(x) FOR x IN string_split(coalesce(optional_choice, ''), ',')] AS choices
           FROM classified WHERE optional_group IS NOT NULL)
-    WINDOW w AS (PARTITION BY subject, student_id, optional_group)
+    WINDOW w AS (PARTITION BY sno, optional_group)
 ), counted AS (
     SELECT c.*, g.n_bubbled, g.n_answered,
         CASE WHEN c.optional_group IS NULL THEN true
@@ -105,8 +125,7 @@ WITH cs AS (
              ELSE g.answer_order <= c.choose END AS counted,
         c.optional_group IS NOT NULL AND (g.n_bubbled <> c.choose OR g.n_answered > c.choose) AS choice_conflict
     FROM classified c
-    LEFT JOIN group_state g ON c.optional_group IS NOT NULL AND g.subject = c.subject AND g.student_id = c.student_id
-        AND g.item = c.item
+    LEFT JOIN group_state g ON c.optional_group IS NOT NULL AND g.sno = c.sno AND g.ino = c.ino
     LEFT JOIN res rc ON c.optional_group IS NOT NULL AND rc.code = 'OPTIONAL_CHOICE_CONFLICT'
         AND rc.action = 'choose_optional' AND rc.subject = c.subject AND rc.ref = c.script_ref AND rc.item = c.group_first
 ), scored AS (
@@ -131,8 +150,9 @@ WITH cs AS (
         END AS item_problem
     FROM counted
 )
-SELECT s.* EXCLUDE (optional_choice),
-    CASE WHEN s.type = 'subjective' THEN s.mark_ref ELSE s.script_ref END AS problem_ref,
+SELECT s.exam_id, s.subject, s.student_id, s.item, s.type, s.present, s.response, s.letters, s.read_status,
+    s.answer_key, CASE WHEN s.type = 'subjective' THEN s.mark_ref END AS mark_ref, s.counted, s.item_problem,
+    s.group_first, s.choice_conflict, s.n_bubbled, s.n_answered,
     coalesce(rs.score_value, rf.score_value, s.read_score) AS score,
     rs.score_value IS NOT NULL OR rf.score_value IS NOT NULL AS score_set
 FROM scored s

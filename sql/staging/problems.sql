@@ -5,7 +5,15 @@ WITH so AS (
 ), subj AS (
     SELECT * FROM raw.subjects WHERE exam_id = getvariable('exam_id')
 ), isc AS (
-    SELECT * FROM staging.item_scores WHERE exam_id = getvariable('exam_id')
+    -- the item rows a problem names, with their script's and item's details
+    SELECT i.*, so.script_ref, so.exam_no AS scanned_exam_no, so.source_file, so.source_row, so.image, it.full_marks,
+        CASE WHEN i.type = 'subjective' THEN i.mark_ref ELSE so.script_ref END AS problem_ref
+    FROM staging.item_scores i
+    JOIN so ON so.is_counting AND so.subject = i.subject AND so.owner = i.student_id
+    JOIN raw.items it ON it.exam_id = i.exam_id AND it.subject = i.subject AND it.item = i.item
+    WHERE i.exam_id = getvariable('exam_id') AND (i.item_problem IS NOT NULL OR (i.choice_conflict AND i.present)
+        OR (i.present AND i.mark_ref IN (SELECT exam_no FROM staging.marks m WHERE m.exam_id = i.exam_id
+                                         AND m.subject = i.subject AND m.flag IS NOT NULL)))
 ), marked AS (
     SELECT DISTINCT subject, exam_no FROM staging.marks WHERE exam_id = getvariable('exam_id') AND is_marked
 ), script_level AS (
@@ -62,7 +70,7 @@ WITH so AS (
         END AS detail, source_file, source_row, image
     FROM isc WHERE item_problem IS NOT NULL
     UNION ALL
-    SELECT DISTINCT ON (subject, script_ref, optional_group)
+    SELECT DISTINCT ON (subject, script_ref, group_first)
         'OPTIONAL_CHOICE_CONFLICT', subject, script_ref, group_first, scanned_exam_no, student_id,
         'optional group chosen ambiguously: ' || n_bubbled || ' valid choice(s) bubbled, ' || n_answered || ' answered',
         source_file, source_row, image
