@@ -98,6 +98,8 @@ def model_sql(model: str) -> str:
 
 def run_models(con: duckdb.DuckDBPyConnection, exam_id: str, models: list[str]) -> dict[str, int]:
     """Materialise `models` ('staging/scripts', 'mart/totals', ...) for one exam in one transaction."""
+    from examflow.stages import EPHEMERAL, VIEWS
+
     counts = {}
     con.execute("SET VARIABLE exam_id = ?", [exam_id])
     con.execute((SQL_DIR / "macros.sql").read_text(encoding="utf-8"))
@@ -107,16 +109,29 @@ def run_models(con: duckdb.DuckDBPyConnection, exam_id: str, models: list[str]) 
             schema, table = model.split("/")
             query = model_sql(model).strip().rstrip(";")
             target = f"{schema}.{table}"
-            con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM ({query}) WHERE false")
-            _add_new_columns(con, target, query)
-            con.execute(f"DELETE FROM {target} WHERE exam_id = ?", [exam_id])
-            con.execute(f"INSERT INTO {target} BY NAME {query}")
+            if model in EPHEMERAL:
+                con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {query}")
+                continue
+            if model in VIEWS:
+                _create_view(con, schema, table, query)
+            else:
+                con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM ({query}) WHERE false")
+                _add_new_columns(con, target, query)
+                con.execute(f"DELETE FROM {target} WHERE exam_id = ?", [exam_id])
+                con.execute(f"INSERT INTO {target} BY NAME {query}")
             counts[target] = one(con, f"SELECT count(*) FROM {target} WHERE exam_id = ?", [exam_id])[0]
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return counts
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, schema: str, table: str, query: str) -> None:
+    """A view model; a warehouse from before it was a view holds a table of that name, dropped first."""
+    if one(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table])[0]:
+        con.execute(f"DROP TABLE {schema}.{table}")
+    con.execute(f"CREATE OR REPLACE VIEW {schema}.{table} AS {query}")
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, target: str, query: str) -> None:

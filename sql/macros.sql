@@ -3,6 +3,10 @@
 CREATE OR REPLACE TEMP MACRO round_half_up(x) AS floor(x + 0.5 + 1e-9);
 CREATE OR REPLACE TEMP MACRO bad_mark(txt, val, full_marks) AS
     txt IS NOT NULL AND (val IS NULL OR val < 0 OR val > full_marks OR val * 2 <> round(val * 2));
+-- exact(x): a score as a fixed-point decimal. Sums of them are exact, so a statistic is the same bits
+-- whatever order the threads add rows in (a re-run must give identical figures), with no sort;
+-- 1e-12 is far below anything printed.
+CREATE OR REPLACE TEMP MACRO exact(x) AS CAST(x AS DECIMAL(38, 12));
 -- class_id (outputs.md): the class number as text ("3" for 3班 / 高三(3)班), prefixed by the school
 -- in joint exams (一中:3); a class name without a digit is kept as written. Roster and teachers alike.
 CREATE OR REPLACE TEMP MACRO class_id(school, class_text) AS

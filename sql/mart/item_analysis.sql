@@ -4,33 +4,44 @@
 -- scripts in (raw subject score desc, student_id asc) order, g = 0.27 n rounded half up, at least 1;
 -- item_total_r = Pearson r of item score and raw subject score (NULL when either is constant).
 -- Items nobody's ok script reached are listed with n = 0 and NULL figures.
-WITH r AS (
-    SELECT *,
-        row_number() OVER (PARTITION BY subject, item ORDER BY raw_score DESC, student_id) AS pos,
-        count(*) OVER (PARTITION BY subject, item) AS n_item
-    FROM staging.item_results WHERE exam_id = getvariable('exam_id')
-), g AS (
-    SELECT *, greatest(1, (27 * n_item + 50) // 100) AS group_size FROM r
-), lists AS (
-    -- the scores in a fixed order (raw score desc, student_id), so that a re-run gives the same bits
-    SELECT subject, item, count(*) AS n, any_value(group_size) AS group_size,
-        list(score ORDER BY pos) AS xs, list(raw_score ORDER BY pos) AS ys,
-        list(score ORDER BY pos) FILTER (WHERE pos <= group_size) AS upper_xs,
-        list(score ORDER BY pos) FILTER (WHERE pos > n_item - group_size) AS lower_xs,
+-- One pass of exact sums (macros.sql: exact) per item. A compulsory item's scripts are all the
+-- subject's ok scripts, so their order is the subject's, ranked once; an optional item's scripts
+-- are ranked among themselves.
+WITH items AS (
+    SELECT * FROM raw.items WHERE exam_id = getvariable('exam_id')
+), subject_place AS (
+    SELECT subject, student_id, row_number() OVER (PARTITION BY subject ORDER BY raw_score DESC, student_id) AS pos,
+        count(*) OVER (PARTITION BY subject) AS n_item
+    FROM staging.subject_ranked WHERE exam_id = getvariable('exam_id') AND status = 'ok'
+), placed AS (
+    SELECT r.subject, r.item, r.score, r.raw_score, i.full_marks, p.pos, p.n_item
+    FROM item_results r
+    JOIN items i ON i.subject = r.subject AND i.item = r.item AND i.optional_group IS NULL
+    JOIN subject_place p ON p.subject = r.subject AND p.student_id = r.student_id
+    UNION ALL
+    SELECT r.subject, r.item, r.score, r.raw_score, i.full_marks,
+        row_number() OVER (PARTITION BY r.subject, r.item ORDER BY r.raw_score DESC, r.student_id) AS pos,
+        count(*) OVER (PARTITION BY r.subject, r.item) AS n_item
+    FROM item_results r
+    JOIN items i ON i.subject = r.subject AND i.item = r.item AND i.optional_group IS NOT NULL
+), sums AS (
+    SELECT subject, item, count(*) AS n, greatest(1, (27 * any_value(n_item) + 50) // 100) AS group_size,
+        CAST(sum(exact(score)) AS DOUBLE) AS sx, CAST(sum(exact(score) * exact(score)) AS DOUBLE) AS sxx,
+        CAST(sum(exact(raw_score)) AS DOUBLE) AS sy, CAST(sum(exact(raw_score) * exact(raw_score)) AS DOUBLE) AS syy,
+        CAST(sum(exact(score) * exact(raw_score)) AS DOUBLE) AS sxy,
+        CAST(sum(exact(score)) FILTER (WHERE pos <= greatest(1, (27 * n_item + 50) // 100)) AS DOUBLE) AS upper_sum,
+        CAST(sum(exact(score)) FILTER (WHERE pos > n_item - greatest(1, (27 * n_item + 50) // 100)) AS DOUBLE) AS lower_sum,
         count(*) FILTER (WHERE score >= full_marks - 1e-9) AS n_full,
         count(*) FILTER (WHERE score <= 1e-9) AS n_zero,
-        count(DISTINCT score) > 1 AND count(DISTINCT raw_score) > 1 AS varies
-    FROM g GROUP BY ALL
-), moments AS (
-    SELECT *, list_avg(xs) AS mean, list_avg(ys) AS mean_raw FROM lists
+        min(score) < max(score) AND min(raw_score) < max(raw_score) AS varies
+    FROM placed GROUP BY subject, item
 ), agg AS (
-    SELECT subject, item, n, group_size, n_full, n_zero, mean,
-        list_aggregate(xs, 'stddev_pop') AS sd,
-        list_avg(upper_xs) AS upper_mean, list_avg(lower_xs) AS lower_mean,
-        CASE WHEN varies THEN list_sum([(xs[k] - mean) * (ys[k] - mean_raw) FOR k IN range(1, n + 1)])
-          / sqrt(list_sum([(xs[k] - mean) ** 2 FOR k IN range(1, n + 1)])
-                 * list_sum([(ys[k] - mean_raw) ** 2 FOR k IN range(1, n + 1)])) END AS r
-    FROM moments
+    SELECT subject, item, n, group_size, n_full, n_zero, sx / n AS mean,
+        sqrt(greatest(sxx / n - (sx / n) ** 2, 0)) AS sd,
+        upper_sum / group_size AS upper_mean, lower_sum / group_size AS lower_mean,
+        CASE WHEN varies THEN (sxy / n - (sx / n) * (sy / n))
+            / sqrt(greatest(sxx / n - (sx / n) ** 2, 0) * greatest(syy / n - (sy / n) ** 2, 0)) END AS r
+    FROM sums
 )
 SELECT getvariable('exam_id') AS exam_id, i.subject, i.item, i.type, i.full_marks, i.position,
     i.optional_group IS NOT NULL AS optional, i.knowledge,
@@ -41,5 +52,4 @@ SELECT getvariable('exam_id') AS exam_id, i.subject, i.item, i.type, i.full_mark
     CASE WHEN isnan(a.r) OR isinf(a.r) THEN NULL ELSE a.r END AS item_total_r,
     a.n_full / a.n AS full_rate,
     a.n_zero / a.n AS zero_rate
-FROM raw.items i LEFT JOIN agg a ON a.subject = i.subject AND a.item = i.item
-WHERE i.exam_id = getvariable('exam_id')
+FROM items i LEFT JOIN agg a ON a.subject = i.subject AND a.item = i.item

@@ -5,7 +5,7 @@
 -- marked, so letter shares add up to more than 1 there. is_key: the option is (part of) the key;
 -- NULL for items with paper versions (AB卷), whose shares pool the versions.
 WITH r AS (
-    SELECT * FROM staging.item_results WHERE exam_id = getvariable('exam_id') AND type <> 'subjective'
+    SELECT * FROM item_results WHERE type <> 'subjective'
 ), items AS (
     SELECT i.subject, i.item, i.type, i.position, i.key, i.keys IS NOT NULL AS versioned, coalesce(i.options, 4) AS options,
         (SELECT count(*) FROM r WHERE r.subject = i.subject AND r.item = i.item) AS n
