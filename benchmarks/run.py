@@ -93,26 +93,6 @@ def floor_seconds(folder: Path) -> dict:
             "bytes": sum(p.stat().st_size for p in files)}
 
 
-def asset_breakdown(home: Path) -> dict:
-    """Seconds per step of the last run, from the Dagster instance's event log."""
-    import dagster as dg
-    from dagster._core.instance.ref import InstanceRef
-
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
-        run = instance.get_runs(limit=1)[0]
-        records = instance.get_records_for_run(run.run_id, of_type={dg.DagsterEventType.STEP_START,
-                                                                   dg.DagsterEventType.STEP_SUCCESS}).records
-        starts, out = {}, {}
-        for r in records:
-            ev = r.event_log_entry
-            key = ev.dagster_event.step_key
-            if ev.dagster_event.event_type == dg.DagsterEventType.STEP_START:
-                starts[key] = ev.timestamp
-            elif key in starts:
-                out[key] = round(ev.timestamp - starts[key], 2)
-        return out
-
-
 def run_scale(name: str, students: int, runs: int, work: Path) -> dict:
     data = work / name
     exams = data / "exams"
@@ -125,33 +105,37 @@ def run_scale(name: str, students: int, runs: int, work: Path) -> dict:
     previous, current = exams / "gen-2026-10-monthly", exams / "gen-2026-11-midterm"
     result = {"students": students, "floor": floor_seconds(current)}
     print(f"[{name}] floor {result['floor']['seconds']:.2f}s", flush=True)
-    pipeline, printout, peaks, sizes, breakdown = [], [], [], [], {}
+    pipeline, printout, print_steps, peaks, sizes, breakdown = [], [], [], [], [], {}
     for i in range(runs):
         run_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-", dir=work))
-        home = run_dir / "dagster_home"
-        home.mkdir()
-        env = {**os.environ, "EXAMFLOW_WAREHOUSE": str(run_dir / "warehouse.duckdb"),
-               "EXAMFLOW_OUTPUT": str(run_dir / "out"), "DAGSTER_HOME": str(home)}
-        timed([str(BIN / "examflow"), "run", str(previous), "--no-printouts"], env)  # ranks to change against
-        seconds, peak, _ = timed([str(BIN / "examflow"), "run", str(current), "--no-printouts"], env)
+        # no DAGSTER_HOME: `examflow run` as an exam office runs it (an ephemeral instance); the
+        # per-step seconds come from that run's own event log through --timings
+        env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        env.update({"EXAMFLOW_WAREHOUSE": str(run_dir / "warehouse.duckdb"), "EXAMFLOW_OUTPUT": str(run_dir / "out")})
+        steps = run_dir / "steps.json"
+        run = [str(BIN / "examflow"), "run", "--timings", str(steps)]
+        timed([*run, str(previous), "--no-printouts"], env)  # ranks to change against
+        seconds, peak, _ = timed([*run, str(current), "--no-printouts"], env)
         pipeline.append(seconds)
         peaks.append(peak)
-        breakdown = asset_breakdown(home)
+        breakdown = json.loads(steps.read_text())
         if name in PRINTOUTS:
-            seconds, peak, _ = timed([str(BIN / "examflow"), "run", str(current)], env)
+            seconds, peak, _ = timed([*run, str(current)], env)
             printout.append(seconds)
             peaks.append(peak)
-            steps = asset_breakdown(home)
-            breakdown.update({k: v for k, v in steps.items() if k.startswith("print")})
+            prints = {k: v for k, v in json.loads(steps.read_text()).items() if k.startswith("print")}
+            breakdown.update(prints)
+            print_steps.append(sum(prints.values()))
         sizes.append((run_dir / "warehouse.duckdb").stat().st_size)
         print(f"[{name}] run {i + 1}: pipeline {pipeline[-1]:.1f}s"
-              + (f", with printouts {printout[-1]:.1f}s" if printout else "") + f", peak {peak / 2**30:.2f} GiB", flush=True)
+              + (f", with printouts {printout[-1]:.1f}s (printout steps {print_steps[-1]:.1f}s)" if printout else "") + f", peak {peak / 2**30:.2f} GiB", flush=True)
         shutil.rmtree(run_dir, ignore_errors=True)
     med = statistics.median(pipeline)
     result.update({
         "pipeline_seconds": pipeline, "pipeline_median": med,
         "pipeline_over_floor": med / result["floor"]["seconds"],
         "run_with_printouts_seconds": printout, "run_with_printouts_median": statistics.median(printout) if printout else None,
+        "printout_steps_seconds": print_steps, "printout_steps_median": statistics.median(print_steps) if print_steps else None,
         "peak_rss_gib": max(peaks) / 2**30, "warehouse_mb": statistics.median(sizes) / 1e6,
         "seconds_per_10k_students": med / students * 10_000, "per_asset_seconds": breakdown,
     })
@@ -175,12 +159,13 @@ def main() -> int:
         results["scales"][name] = run_scale(name, SCALES[name], runs, work)
         Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print()
-    print(f"{'scale':<6}{'students':>9}{'floor s':>9}{'pipeline s':>12}{'× floor':>9}{'+printouts s':>14}"
+    print(f"{'scale':<6}{'students':>9}{'floor s':>9}{'pipeline s':>12}{'× floor':>9}{'+printouts s':>14}{'printouts s':>13}"
           f"{'peak GiB':>10}{'wh MB':>8}{'s/10k':>8}")
     for name, r in results["scales"].items():
-        po = r["run_with_printouts_median"]
+        po, ps = r["run_with_printouts_median"], r["printout_steps_median"]
         print(f"{name:<6}{r['students']:>9}{r['floor']['seconds']:>9.2f}{r['pipeline_median']:>12.1f}"
-              f"{r['pipeline_over_floor']:>9.1f}{(f'{po:.1f}' if po else '—'):>14}{r['peak_rss_gib']:>10.2f}"
+              f"{r['pipeline_over_floor']:>9.1f}{(f'{po:.1f}' if po else '—'):>14}{(f'{ps:.1f}' if ps else '—'):>13}"
+              f"{r['peak_rss_gib']:>10.2f}"
               f"{r['warehouse_mb']:>8.0f}{r['seconds_per_10k_students']:>8.2f}")
     print(f"\nwritten {args.out}")
     return 0

@@ -38,7 +38,8 @@ def cmd_run(args) -> int:
     from examflow.runner import configure_progress, run_exam
 
     configure_progress()
-    exam_id = run_exam(Path(args.folder), args.warehouse, args.output, printouts=not args.no_printouts)
+    exam_id = run_exam(Path(args.folder), args.warehouse, args.output, printouts=not args.no_printouts,
+                       timings=args.timings)
     return _summary(args, exam_id)
 
 
@@ -246,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", parents=[common], help="ingest, validate and materialise one exam folder")
     s.add_argument("folder")
     s.add_argument("--no-printouts", action="store_true")
+    s.add_argument("--timings", metavar="FILE", help="write each step's seconds (from Dagster's event log) to FILE as JSON")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("demo", parents=[common], help="generate a realistic grade and run everything, offline")

@@ -1,6 +1,7 @@
 """`examflow run`: one exam folder through the Dagster assets, in this process, with progress."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -41,9 +42,10 @@ def _warm_contracts() -> None:
 
 
 def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = None, printouts: bool = True,
-             instance=None) -> str:
+             instance=None, timings: Path | None = None) -> str:
     """Materialise every asset of the exam in `folder`; return its id. ContractError when the folder
-    breaks the input contract (the warehouse is then as it was)."""
+    breaks the input contract (the warehouse is then as it was). `timings`: a JSON file to write each
+    step's seconds to (the benchmark's per-asset breakdown)."""
     import dagster as dg
 
     from assets.checks import CONTRACT_CHECKS
@@ -76,7 +78,25 @@ def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = 
     if not result.success:
         raise RuntimeError(f"the run for {exam_id} failed; see the Dagster event log")
     log.info(f"{exam_id}: done in {time.perf_counter() - started:.1f}s")
+    if timings:
+        Path(timings).write_text(json.dumps(step_seconds(instance, result.run_id), indent=1), encoding="utf-8")
     return exam_id
+
+
+def step_seconds(instance, run_id: str) -> dict[str, float]:
+    """Seconds from each step's start to its success, from the run's Dagster event log."""
+    import dagster as dg
+
+    kinds = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS}
+    starts, seconds = {}, {}
+    for record in instance.get_records_for_run(run_id, of_type=kinds).records:
+        entry = record.event_log_entry
+        key = entry.dagster_event.step_key
+        if entry.dagster_event.event_type == dg.DagsterEventType.STEP_START:
+            starts[key] = entry.timestamp
+        elif key in starts:
+            seconds[key] = round(entry.timestamp - starts[key], 2)
+    return seconds
 
 
 def configure_progress() -> None:
