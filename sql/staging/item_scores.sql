@@ -4,9 +4,10 @@
 -- One row per (subject, student, item), the most numerous rows of an exam: only what varies by item
 -- is kept. The script's details are staging.script_owners' counting row of (subject, student_id),
 -- the item's are raw.items'.
--- Joins at item level run on two integers, the script's number `sno` and the item's number `ino`,
--- and the item grid is never materialised: at 8 M rows per 50,000 students, string keys and copied
--- rows are what this model's time and memory would go to.
+-- Item rows are laid out per script from its subject's item list (an objective item's response read
+-- from the script's answers on the way), and the joins left at item level run on two integers, the
+-- script's number `sno` and the item's `ino`: at 8 M rows per 50,000 students, hash tables of
+-- string keys and copied rows are what this model's time and memory would go to.
 WITH cs AS (
     SELECT *, row_number() OVER () AS sno
     FROM staging.script_owners WHERE exam_id = getvariable('exam_id') AND is_counting
@@ -20,15 +21,21 @@ WITH cs AS (
             json_extract_string(s.optional_groups, '$[' || i.optional_group || '].items[0]') END AS group_first
     FROM raw.items i JOIN raw.subjects s ON s.exam_id = i.exam_id AND s.subject = i.subject
     WHERE i.exam_id = getvariable('exam_id')
+), letter_sets AS (
+    -- each distinct answer read, as its set of option letters (macros.sql: answer_letters) and whether
+    -- those are letters at all, with the highest one (they come sorted): computed once per value
+    -- (hundreds) instead of once per item row (millions)
+    SELECT response, letters, regexp_full_match(letters, '[A-Z]+') AS all_letters, ascii(right(letters, 1)) AS highest
+    FROM (SELECT response, nullif(answer_letters(response), '') AS letters
+          FROM (SELECT DISTINCT unnest(map_values(responses)) AS response FROM cs) WHERE response IS NOT NULL)
 ), version_keys AS (
     -- the key of each paper version of an AB-versioned item (keys arrive normalised from exam.yaml)
     SELECT ino, e.key AS version, e.value AS answer_key
     FROM (SELECT ino, unnest(map_entries(CAST(keys AS MAP(VARCHAR, VARCHAR)))) AS e FROM items WHERE versioned)
 ), scripts AS (
     -- present: sat the paper (an absent mark with answers counts once accepted; an all-blank
-    -- script settled as absent does not). The answers stay behind: they are unnested once below,
-    -- never copied onto every item row.
-    SELECT cs.exam_id, cs.sno, cs.subject, cs.owner, cs.script_ref, cs.exam_no, cs.optional_choice,
+    -- script settled as absent does not)
+    SELECT cs.exam_id, cs.sno, cs.subject, cs.owner, cs.script_ref, cs.exam_no, cs.optional_choice, cs.responses,
         coalesce(upper(rv.value), cs.paper_version) AS version,
         (NOT cs.absent_mark OR ra.action IS NOT NULL) AND rb.action IS NULL AS present
     FROM cs
@@ -38,10 +45,6 @@ WITH cs AS (
         AND ra.subject = cs.subject AND ra.ref = cs.script_ref
     LEFT JOIN res rb ON rb.code = 'ALL_BLANK' AND rb.action = 'mark_absent'
         AND rb.subject = cs.subject AND rb.ref = cs.script_ref
-), answers AS (
-    SELECT a.sno, i.ino, a.e.value AS response
-    FROM (SELECT sno, subject, unnest(map_entries(responses)) AS e FROM cs) a
-    JOIN items i ON i.subject = a.subject AND i.item = a.e.key
 ), script_marks AS (
     -- marks join by subject and the exam number as scanned
     SELECT sc.sno, i.ino, m.exam_no, m.final_score, m.is_marked, m.out_of_range, m.disagreement
@@ -58,50 +61,58 @@ WITH cs AS (
     WHERE r.code = 'ORPHAN_MARKS' AND r.action = 'assign_student'
       AND NOT EXISTS (SELECT 1 FROM staging.scripts s WHERE s.exam_id = getvariable('exam_id')
                       AND s.subject = r.subject AND s.exam_no = r.ref)
+), subject_items AS (
+    -- each subject's items in item order, as up to four lists (objective or subjective, in an optional
+    -- group or not), so that the optional-group pass below reads the optional items only
+    SELECT subject, type = 'subjective' AS subjective, optional_group IS NOT NULL AS optional,
+        list(struct_pack(ino, item, type, full_marks, position, optional_group, choose, group_first, options,
+                         partial, key, versioned) ORDER BY ino) AS items
+    FROM items GROUP BY ALL
 ), grid AS NOT MATERIALIZED (
     -- every item of every counted script
     SELECT sc.exam_id, sc.sno, sc.subject, sc.owner AS student_id, sc.script_ref, sc.exam_no AS scanned_exam_no,
-        sc.optional_choice, sc.version, sc.present,
-        i.ino, i.item, i.type, i.full_marks, i.position, i.optional_group, i.choose, i.group_first, i.options,
-        i.partial, i.key, i.versioned
-    FROM scripts sc JOIN items i ON i.subject = sc.subject
-), objective AS (
-    SELECT g.* EXCLUDE (key), CASE WHEN g.versioned THEN vk.answer_key ELSE g.key END AS answer_key, a.response,
-        coalesce(g.scanned_exam_no, g.script_ref) AS mark_ref, NULL::DOUBLE AS mark_final,
+        sc.optional_choice, sc.version, sc.present, sc.responses, si.subjective, si.optional, si.items
+    FROM scripts sc JOIN subject_items si ON si.subject = sc.subject
+), objective AS NOT MATERIALIZED (
+    SELECT o.* EXCLUDE (key), CASE WHEN o.versioned THEN vk.answer_key ELSE o.key END AS answer_key,
+        ls.letters AS letter_set, ls.all_letters, ls.highest,
+        coalesce(o.scanned_exam_no, o.script_ref) AS mark_ref, NULL::DOUBLE AS mark_final,
         false AS is_marked, false AS out_of_range, false AS disagreement, false AS has_mark_row
-    FROM grid g
-    LEFT JOIN answers a ON a.sno = g.sno AND a.ino = g.ino
-    LEFT JOIN version_keys vk ON vk.ino = g.ino AND vk.version = g.version
-    WHERE g.type <> 'subjective'
-), subjective AS (
-    -- orphan marks given to the student fill in where the script has none
-    SELECT g.* EXCLUDE (key), NULL::VARCHAR AS answer_key, NULL::VARCHAR AS response,
+    FROM (SELECT g.* EXCLUDE (responses, subjective, items), unnest([
+              struct_insert(i, response := g.responses[i.item]) FOR i IN g.items], recursive := true)
+          FROM grid g WHERE NOT g.subjective) o
+    LEFT JOIN version_keys vk ON vk.ino = o.ino AND vk.version = o.version
+    LEFT JOIN letter_sets ls ON ls.response = o.response
+), subjective AS NOT MATERIALIZED (
+    -- marks join by the script and item numbers; orphan marks given to the student fill in where the
+    -- script has none
+    SELECT g.* EXCLUDE (key), NULL::VARCHAR AS answer_key, NULL::VARCHAR AS response, NULL::VARCHAR AS letter_set,
+        NULL::BOOLEAN AS all_letters, NULL::INTEGER AS highest,
         coalesce(md.exam_no, mo.exam_no, g.scanned_exam_no, g.script_ref) AS mark_ref,
         coalesce(md.final_score, mo.final_score) AS mark_final,
         coalesce(md.is_marked, mo.is_marked, false) AS is_marked,
         coalesce(md.out_of_range, mo.out_of_range, false) AS out_of_range,
         coalesce(md.disagreement, mo.disagreement, false) AS disagreement,
         md.ino IS NOT NULL OR mo.item IS NOT NULL AS has_mark_row
-    FROM grid g
+    FROM (SELECT g.* EXCLUDE (responses, subjective, items), unnest(g.items, recursive := true)
+          FROM grid g WHERE g.subjective) g
     LEFT JOIN script_marks md ON md.sno = g.sno AND md.ino = g.ino
     LEFT JOIN orphan_marks mo ON md.ino IS NULL AND mo.subject = g.subject AND mo.student_id = g.student_id
         AND mo.item = g.item
-    WHERE g.type = 'subjective'
-), base AS (
+), base AS NOT MATERIALIZED (
     SELECT * FROM objective UNION ALL BY NAME SELECT * FROM subjective
-), read AS (
+), read AS NOT MATERIALIZED (
     SELECT *,
         CASE WHEN type = 'subjective' THEN NULL
              WHEN type = 'numeric' THEN nullif(nullif(trim(response), ''), '-')
-             ELSE nullif(answer_letters(response), '') END AS letters
+             ELSE letter_set END AS letters
     FROM base
-), classified AS (
+), classified AS NOT MATERIALIZED (
     SELECT *,
         CASE WHEN type = 'subjective' THEN NULL
              WHEN letters IS NULL THEN 'blank'
              WHEN type = 'numeric' THEN CASE WHEN regexp_matches(letters, '^[0-9]+$') THEN 'ok' ELSE 'invalid' END
-             -- letters come sorted, so the last one is the highest option read
-             WHEN NOT regexp_matches(letters, '^[A-Z]+$') OR ascii(right(letters, 1)) > 64 + options THEN 'invalid'
+             WHEN NOT all_letters OR highest > 64 + options THEN 'invalid'
              WHEN type = 'single' AND length(letters) > 1 THEN 'multi'
              ELSE 'ok' END AS read_status
     FROM read
@@ -115,7 +126,7 @@ WITH cs AS (
         row_number() OVER (PARTITION BY sno, optional_group
                            ORDER BY (is_marked OR coalesce(read_status <> 'blank', false)) DESC, position) AS answer_order
     FROM (SELECT *, [trim(x) FOR x IN string_split(coalesce(optional_choice, ''), ',')] AS choices
-          FROM classified WHERE optional_group IS NOT NULL)
+          FROM classified WHERE optional)
     WINDOW w AS (PARTITION BY sno, optional_group)
 ), counted AS (
     SELECT c.*, g.n_bubbled, g.n_answered,
