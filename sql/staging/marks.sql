@@ -1,8 +1,18 @@
 -- Marks per subject, exam number (as the marking export has it) and subjective item: the newest
 -- row in (file, row) order wins; the final score follows rules.md §2.
-WITH m AS (
-    SELECT *, row_number() OVER (PARTITION BY subject, trim(exam_no), item ORDER BY source_file DESC, source_row DESC) AS newest
-    FROM raw.marks WHERE exam_id = getvariable('exam_id') AND nullif(trim(exam_no), '') IS NOT NULL
+WITH keyed AS NOT MATERIALIZED (
+    SELECT * FROM raw.marks WHERE exam_id = getvariable('exam_id') AND nullif(trim(exam_no), '') IS NOT NULL
+), repeated AS (
+    -- marks given more than once (rare): the newest is found by a window over those rows only
+    SELECT subject, trim(exam_no) AS exam_no, item FROM keyed GROUP BY ALL HAVING count(*) > 1
+), m AS (
+    SELECT k.*, 1 AS newest FROM keyed k
+    ANTI JOIN repeated r ON r.subject = k.subject AND r.exam_no = trim(k.exam_no) AND r.item = k.item
+    UNION ALL
+    SELECT k.*, row_number() OVER (PARTITION BY k.subject, trim(k.exam_no), k.item
+                                   ORDER BY k.source_file DESC, k.source_row DESC) AS newest
+    FROM keyed k
+    SEMI JOIN repeated r ON r.subject = k.subject AND r.exam_no = trim(k.exam_no) AND r.item = k.item
 ), cfg AS (
     SELECT coalesce(TRY_CAST(json_extract_string(settings, '$.double_mark_tolerance') AS DOUBLE), 3) AS tolerance
     FROM raw.exams WHERE exam_id = getvariable('exam_id')

@@ -31,33 +31,34 @@ WITH sc AS (
       ON r.code = 'NOT_ENROLLED' AND r.subject = s2.subject AND r.ref = s2.script_ref AND s2.not_enrolled
 ), live AS (
     SELECT o2.*, NOT void2 AND shape <> 'omr_error' AND owner2 IS NOT NULL AS is_live FROM o2
-), s3 AS (
-    SELECT live.*,
-        CASE WHEN is_live THEN row_number() OVER (PARTITION BY subject, owner2, is_live ORDER BY source_file, source_row)
-        END AS copy_no,
-        count(*) OVER (PARTITION BY subject, owner2, is_live) AS n_copies
-    FROM live
-), keyed AS (
-    -- answers compared only where a student has several live copies
-    SELECT s3.*, CASE WHEN is_live AND n_copies > 1 THEN answers_key(responses, optional_choice, absent_mark) END AS answers
-    FROM s3
+), multi AS (
+    -- students with several live sheets of a subject (rare): the windows below run over those only
+    SELECT subject, owner2 FROM live WHERE is_live GROUP BY ALL HAVING count(*) > 1
+), copies AS (
+    -- answers compared only where a student has several live copies, in (file, row) order
+    SELECT source_file, source_row, row_number() OVER w AS copy_no,
+        answers_key(responses, optional_choice, absent_mark) AS answers,
+        first_value(answers_key(responses, optional_choice, absent_mark)) OVER w AS first_answers
+    FROM live SEMI JOIN multi USING (subject, owner2)
+    WHERE is_live
+    WINDOW w AS (PARTITION BY subject, owner2 ORDER BY source_file, source_row)
 ), d AS (
-    SELECT keyed.* EXCLUDE (answers),
-        CASE WHEN copy_no > 1 THEN
-            CASE WHEN answers = first_value(answers) OVER (PARTITION BY subject, owner2, is_live ORDER BY source_file, source_row)
-                 THEN 'DUPLICATE_SCAN' ELSE 'DUPLICATE_CONFLICT' END
+    SELECT live.*, CASE WHEN live.is_live THEN coalesce(c.copy_no, 1) END AS copy_no,
+        CASE WHEN c.copy_no > 1 THEN
+            CASE WHEN c.answers = c.first_answers THEN 'DUPLICATE_SCAN' ELSE 'DUPLICATE_CONFLICT' END
         END AS dup_code
-    FROM keyed
+    FROM live LEFT JOIN copies c ON c.source_file = live.source_file AND c.source_row = live.source_row
 ), o3 AS (
     SELECT d.*, r.action AS dup_action,
         CASE WHEN d.dup_code = 'DUPLICATE_CONFLICT' AND r.action = 'assign_student' THEN r.value ELSE d.owner2 END AS owner,
         d.void2 OR coalesce(d.dup_code IS NOT NULL AND r.action = 'void', false) AS discarded
     FROM d LEFT JOIN res r
       ON r.code = d.dup_code AND r.subject = d.subject AND r.ref = d.script_ref AND d.dup_code IS NOT NULL
-)
-SELECT o3.* EXCLUDE (is_live, n_copies),
+), scored AS (
     -- the copy that is scored: the first live sheet of the student in (file, row) order
-    NOT discarded AND shape <> 'omr_error' AND owner IS NOT NULL
-      AND row_number() OVER (PARTITION BY subject, owner, NOT discarded AND shape <> 'omr_error' AND owner IS NOT NULL
-                             ORDER BY source_file, source_row) = 1 AS is_counting
-FROM o3
+    SELECT subject, owner, min({'f': source_file, 'r': source_row}) AS first
+    FROM o3 WHERE NOT discarded AND shape <> 'omr_error' AND owner IS NOT NULL GROUP BY ALL
+)
+SELECT o3.* EXCLUDE (is_live), sc.first IS NOT NULL AS is_counting
+FROM o3 LEFT JOIN scored sc ON sc.subject = o3.subject AND sc.owner = o3.owner
+    AND sc.first = {'f': o3.source_file, 'r': o3.source_row}
