@@ -5,19 +5,18 @@
 -- item_total_r = Pearson r of item score and raw subject score (NULL when either is constant).
 -- Items nobody's ok script reached are listed with n = 0 and NULL figures.
 -- One pass of exact sums (macros.sql: exact) per item. A compulsory item's scripts are all the
--- subject's ok scripts, so their order is the subject's, ranked once; an optional item's scripts
--- are ranked among themselves.
+-- subject's ok scripts, so their order is the subject's (staging.subject_ranked.score_order); an
+-- optional item's scripts are ranked among themselves.
 WITH items AS (
     SELECT * FROM raw.items WHERE exam_id = getvariable('exam_id')
-), subject_place AS (
-    SELECT subject, student_id, row_number() OVER (PARTITION BY subject ORDER BY raw_score DESC, student_id) AS pos,
-        count(*) OVER (PARTITION BY subject) AS n_item
-    FROM staging.subject_ranked WHERE exam_id = getvariable('exam_id') AND status = 'ok'
+), ok_counts AS (
+    SELECT subject, count(*) AS n_item FROM staging.subject_ranked
+    WHERE exam_id = getvariable('exam_id') AND status = 'ok' GROUP BY ALL
 ), placed AS (
-    SELECT r.subject, r.item, r.score, r.raw_score, i.full_marks, p.pos, p.n_item
+    SELECT r.subject, r.item, r.score, r.raw_score, i.full_marks, r.score_order AS pos, c.n_item
     FROM item_results r
     JOIN items i ON i.subject = r.subject AND i.item = r.item AND i.optional_group IS NULL
-    JOIN subject_place p ON p.subject = r.subject AND p.student_id = r.student_id
+    JOIN ok_counts c ON c.subject = r.subject
     UNION ALL
     SELECT r.subject, r.item, r.score, r.raw_score, i.full_marks,
         row_number() OVER (PARTITION BY r.subject, r.item ORDER BY r.raw_score DESC, r.student_id) AS pos,

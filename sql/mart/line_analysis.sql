@@ -25,33 +25,30 @@ WITH lines AS (
     FROM lines l JOIN over o ON o.track = l.track AND o.line = l.line
     JOIN q ON q.student_id = o.student_id AND q.subject <> 'total' AND q.expected AND q.status = 'ok'
     GROUP BY ALL
-), subjects AS (
-    -- the subjects the track's students sit, per class
-    SELECT DISTINCT l.track, l.line, q.class_id, q.subject
-    FROM lines l JOIN q ON q.student_track = l.track AND q.subject <> 'total'
-), cells AS (
-    SELECT track, line, class_id, subject FROM subjects
-    UNION
-    SELECT track, line, '*', subject FROM subjects
 ), per_student AS (
-    SELECT c.track, c.line, c.class_id, c.subject, e.effective_score, q.student_id,
+    -- each student of the track in each subject they sit, per line
+    SELECT l.track, l.line, q.class_id, q.subject, e.effective_score, q.student_id,
         q.status = 'ok' AND q.total_score >= e.effective_score - 1e-9 AS single,
         o.student_id IS NOT NULL AS is_over
-    FROM cells c
-    LEFT JOIN eff e ON e.track = c.track AND e.line = c.line AND e.subject = c.subject
-    JOIN q ON q.student_track = c.track AND q.subject = c.subject AND (c.class_id = '*' OR q.class_id = c.class_id)
-    LEFT JOIN over o ON o.track = c.track AND o.line = c.line AND o.student_id = q.student_id
+    FROM lines l
+    JOIN q ON q.student_track = l.track AND q.subject <> 'total'
+    LEFT JOIN eff e ON e.track = l.track AND e.line = l.line AND e.subject = q.subject
+    LEFT JOIN over o ON o.track = l.track AND o.line = l.line AND o.student_id = q.student_id
 ), subject_rows AS (
-    SELECT track, line, class_id, subject, any_value(effective_score) AS effective_score,
+    -- per class, and the track as a whole ('*'), in one grouping
+    SELECT track, line, CASE WHEN grouping(class_id) = 1 THEN '*' ELSE class_id END AS class_id, subject,
+        any_value(effective_score) AS effective_score,
         CASE WHEN any_value(effective_score) IS NOT NULL THEN count(*) FILTER (WHERE single) END AS single_over,
         CASE WHEN any_value(effective_score) IS NOT NULL THEN count(*) FILTER (WHERE single AND is_over) END AS double_over
-    FROM per_student GROUP BY ALL
+    FROM per_student GROUP BY GROUPING SETS ((track, line, subject, class_id), (track, line, subject))
+), over_counts AS (
+    SELECT track, line, CASE WHEN grouping(class_id) = 1 THEN '*' ELSE class_id END AS class_id,
+        count(*) AS n_over_line
+    FROM over GROUP BY GROUPING SETS ((track, line, class_id), (track, line))
 ), n_over AS (
-    SELECT l.track, l.line, g.class_id,
-        count(o.student_id) AS n_over_line
+    SELECT l.track, l.line, g.class_id, coalesce(c.n_over_line, 0) AS n_over_line
     FROM lines l JOIN groups g ON g.track = l.track
-    LEFT JOIN over o ON o.track = l.track AND o.line = l.line AND (g.class_id = '*' OR o.class_id = g.class_id)
-    GROUP BY ALL
+    LEFT JOIN over_counts c ON c.track = l.track AND c.line = l.line AND c.class_id = g.class_id
 ), total_rows AS (
     SELECT n.track, n.line, n.class_id, 'total' AS subject, l.line_score AS effective_score,
         n.n_over_line AS single_over, n.n_over_line AS double_over

@@ -6,11 +6,10 @@
 -- the item's are raw.items'.
 -- Item rows are laid out per script from its subject's item list (an objective item's response read
 -- from the script's answers on the way), and the joins left at item level run on two integers, the
--- script's number `sno` and the item's `ino`: at 8 M rows per 50,000 students, hash tables of
--- string keys and copied rows are what this model's time and memory would go to.
+-- script's `script_no` (staging.scripts) and the item's `ino`: at 8 M rows per 50,000 students, hash
+-- tables of string keys and copied rows are what this model's time and memory would go to.
 WITH cs AS (
-    SELECT *, row_number() OVER () AS sno
-    FROM staging.script_owners WHERE exam_id = getvariable('exam_id') AND is_counting
+    SELECT * FROM staging.script_owners WHERE exam_id = getvariable('exam_id') AND is_counting
 ), res AS (
     SELECT * FROM staging.resolutions WHERE exam_id = getvariable('exam_id') AND is_latest AND static_error IS NULL
 ), items AS (
@@ -35,7 +34,7 @@ WITH cs AS (
 ), scripts AS (
     -- present: sat the paper (an absent mark with answers counts once accepted; an all-blank
     -- script settled as absent does not)
-    SELECT cs.exam_id, cs.sno, cs.subject, cs.owner, cs.script_ref, cs.exam_no, cs.optional_choice, cs.responses,
+    SELECT cs.exam_id, cs.script_no, cs.subject, cs.owner, cs.script_ref, cs.exam_no, cs.optional_choice, cs.responses,
         coalesce(upper(rv.value), cs.paper_version) AS version,
         (NOT cs.absent_mark OR ra.action IS NOT NULL) AND rb.action IS NULL AS present
     FROM cs
@@ -47,7 +46,7 @@ WITH cs AS (
         AND rb.subject = cs.subject AND rb.ref = cs.script_ref
 ), script_marks AS (
     -- marks join by subject and the exam number as scanned
-    SELECT sc.sno, i.ino, m.exam_no, m.final_score, m.is_marked, m.out_of_range, m.disagreement
+    SELECT sc.script_no, i.ino, m.exam_no, m.final_score, m.is_marked, m.out_of_range, m.disagreement
     FROM staging.marks m
     JOIN scripts sc ON sc.subject = m.subject AND sc.exam_no = m.exam_no
     JOIN items i ON i.subject = m.subject AND i.item = m.item
@@ -70,7 +69,7 @@ WITH cs AS (
     FROM items GROUP BY ALL
 ), grid AS NOT MATERIALIZED (
     -- every item of every counted script
-    SELECT sc.exam_id, sc.sno, sc.subject, sc.owner AS student_id, sc.script_ref, sc.exam_no AS scanned_exam_no,
+    SELECT sc.exam_id, sc.script_no, sc.subject, sc.owner AS student_id, sc.script_ref, sc.exam_no AS scanned_exam_no,
         sc.optional_choice, sc.version, sc.present, sc.responses, si.subjective, si.optional, si.items
     FROM scripts sc JOIN subject_items si ON si.subject = sc.subject
 ), objective AS NOT MATERIALIZED (
@@ -96,7 +95,7 @@ WITH cs AS (
         md.ino IS NOT NULL OR mo.item IS NOT NULL AS has_mark_row
     FROM (SELECT g.* EXCLUDE (responses, subjective, items), unnest(g.items, recursive := true)
           FROM grid g WHERE g.subjective) g
-    LEFT JOIN script_marks md ON md.sno = g.sno AND md.ino = g.ino
+    LEFT JOIN script_marks md ON md.script_no = g.script_no AND md.ino = g.ino
     LEFT JOIN orphan_marks mo ON md.ino IS NULL AND mo.subject = g.subject AND mo.student_id = g.student_id
         AND mo.item = g.item
 ), base AS NOT MATERIALIZED (
@@ -119,15 +118,15 @@ WITH cs AS (
 ), group_state AS (
     -- optional groups (rules.md §2): bubbled choice, else the first k answered items in exam.yaml
     -- order; computed over the optional items only (few), then joined back
-    SELECT sno, ino,
+    SELECT script_no, ino,
         len(list_intersect(list_distinct(choices), list(item) OVER w)) AS n_bubbled,
         list_contains(choices, item) AS bubbled,
         count(*) FILTER (WHERE is_marked OR read_status <> 'blank') OVER w AS n_answered,
-        row_number() OVER (PARTITION BY sno, optional_group
+        row_number() OVER (PARTITION BY script_no, optional_group
                            ORDER BY (is_marked OR coalesce(read_status <> 'blank', false)) DESC, position) AS answer_order
     FROM (SELECT *, [trim(x) FOR x IN string_split(coalesce(optional_choice, ''), ',')] AS choices
           FROM classified WHERE optional)
-    WINDOW w AS (PARTITION BY sno, optional_group)
+    WINDOW w AS (PARTITION BY script_no, optional_group)
 ), counted AS (
     SELECT c.*, g.n_bubbled, g.n_answered,
         CASE WHEN c.optional_group IS NULL THEN true
@@ -136,7 +135,7 @@ WITH cs AS (
              ELSE g.answer_order <= c.choose END AS counted,
         c.optional_group IS NOT NULL AND (g.n_bubbled <> c.choose OR g.n_answered > c.choose) AS choice_conflict
     FROM classified c
-    LEFT JOIN group_state g ON c.optional_group IS NOT NULL AND g.sno = c.sno AND g.ino = c.ino
+    LEFT JOIN group_state g ON c.optional_group IS NOT NULL AND g.script_no = c.script_no AND g.ino = c.ino
     LEFT JOIN res rc ON c.optional_group IS NOT NULL AND rc.code = 'OPTIONAL_CHOICE_CONFLICT'
         AND rc.action = 'choose_optional' AND rc.subject = c.subject AND rc.ref = c.script_ref AND rc.item = c.group_first
 ), scored AS (
@@ -161,7 +160,7 @@ WITH cs AS (
         END AS item_problem
     FROM counted
 )
-SELECT s.exam_id, s.subject, s.student_id, s.item, s.type, s.present, s.response, s.letters, s.read_status,
+SELECT s.exam_id, s.script_no, s.subject, s.student_id, s.item, s.type, s.present, s.response, s.letters, s.read_status,
     s.answer_key, CASE WHEN s.type = 'subjective' THEN s.mark_ref END AS mark_ref, s.counted, s.item_problem,
     s.group_first, s.choice_conflict, s.n_bubbled, s.n_answered,
     coalesce(rs.score_value, rf.score_value, s.read_score) AS score,

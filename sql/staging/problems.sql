@@ -9,7 +9,7 @@ WITH so AS (
     SELECT i.*, so.script_ref, so.exam_no AS scanned_exam_no, so.source_file, so.source_row, so.image, it.full_marks,
         CASE WHEN i.type = 'subjective' THEN i.mark_ref ELSE so.script_ref END AS problem_ref
     FROM staging.item_scores i
-    JOIN so ON so.is_counting AND so.subject = i.subject AND so.owner = i.student_id
+    JOIN so ON so.script_no = i.script_no
     JOIN raw.items it ON it.exam_id = i.exam_id AND it.subject = i.subject AND it.item = i.item
     WHERE i.exam_id = getvariable('exam_id') AND (i.item_problem IS NOT NULL OR (i.choice_conflict AND i.present)
         OR (i.present AND i.mark_ref IN (SELECT exam_no FROM staging.marks m WHERE m.exam_id = i.exam_id

@@ -1,7 +1,10 @@
 -- Every scanned sheet, normalised, with the reference its abnormal ids use (rules.md §3): the
--- script_id when the export has one, else <path under scans/>#<row>.
+-- script_id when the export has one, else <path under scans/>#<row>. script_no numbers the sheets in
+-- (file, row) order: the key item-level joins use (an integer hashes and compares far faster than
+-- subject and student strings over millions of item rows).
 SELECT
-    s.exam_id, s.subject, s.shape, s.source_file, s.source_row,
+    s.exam_id, row_number() OVER (ORDER BY s.source_file, s.source_row) AS script_no,
+    s.subject, s.shape, s.source_file, s.source_row,
     coalesce(nullif(trim(s.script_id), ''), substr(s.source_file, 7) || '#' || s.source_row) AS script_ref,
     nullif(trim(s.exam_no), '') AS exam_no,
     coalesce(lower(trim(s.absent)) IN ('1', '是', 'y', 'yes', 'true', 't', '缺考', '缺', '√'), false) AS absent_mark,

@@ -1,5 +1,7 @@
 -- Subject scores with their cohort (rules.md §4), 等级赋分 of reselect subjects (§5) and ranks.
 -- Core and first-choice subjects are ranked within the track, reselect subjects across all takers.
+-- score_order: the place among the subject's ok scripts in (raw score desc, student_id) order, by
+-- which item analysis splits its upper and lower groups (rules.md §8).
 WITH cfg AS (
     SELECT settings FROM raw.exams WHERE exam_id = getvariable('exam_id')
 ), base AS (
@@ -36,12 +38,14 @@ WITH cfg AS (
     FROM banded bd JOIN bands b ON b.band_no = bd.band_no
     WINDOW w AS (PARTITION BY bd.subject, bd.band_no)
 )
-SELECT base.exam_id, base.student_id, base.subject, base.class_id, base.track, base.cohort_track, base.role,
+SELECT base.exam_id, base.student_id, base.subject, base.script_no, base.class_id, base.track, base.cohort_track, base.role,
     base.expected, base.status, base.raw_score, base.objective_score, base.subjective_score,
     c.converted_score, c.band,
     CASE WHEN base.role = 'reselect' THEN c.converted_score ELSE base.raw_score END AS total_score,
     CASE WHEN base.status = 'ok' THEN rank() OVER (PARTITION BY base.subject, base.cohort_track, base.status = 'ok'
                                                    ORDER BY base.raw_score DESC) END AS grade_rank,
     CASE WHEN base.status = 'ok' THEN rank() OVER (PARTITION BY base.subject, base.cohort_track, base.class_id,
-                                                   base.status = 'ok' ORDER BY base.raw_score DESC) END AS class_rank
+                                                   base.status = 'ok' ORDER BY base.raw_score DESC) END AS class_rank,
+    CASE WHEN base.status = 'ok' THEN row_number() OVER (PARTITION BY base.subject, base.status = 'ok'
+                                                         ORDER BY base.raw_score DESC, base.student_id) END AS score_order
 FROM base LEFT JOIN converted c ON c.student_id = base.student_id AND c.subject = base.subject

@@ -11,13 +11,18 @@ WITH pairs AS (
 ), ab AS (
     SELECT * FROM mart.abnormal_scripts WHERE exam_id = getvariable('exam_id')
 ), scores AS (
-    SELECT student_id, subject, bool_or(present) AS present,
-        sum(score) FILTER (WHERE counted) AS raw_score,
-        sum(score) FILTER (WHERE counted AND type <> 'subjective') AS objective_score,
-        sum(score) FILTER (WHERE counted AND type = 'subjective') AS subjective_score,
-        count(*) FILTER (WHERE counted AND score IS NULL) AS n_unscored
-    FROM staging.item_scores WHERE exam_id = getvariable('exam_id')
-    GROUP BY ALL
+    -- per counted script (grouped by its number: integers, over millions of item rows), exact sums
+    SELECT so.owner AS student_id, so.subject, x.*
+    FROM (
+        SELECT script_no, bool_or(present) AS present,
+            CAST(sum(exact(score)) FILTER (WHERE counted) AS DOUBLE) AS raw_score,
+            CAST(sum(exact(score)) FILTER (WHERE counted AND type <> 'subjective') AS DOUBLE) AS objective_score,
+            CAST(sum(exact(score)) FILTER (WHERE counted AND type = 'subjective') AS DOUBLE) AS subjective_score,
+            count(*) FILTER (WHERE counted AND score IS NULL) AS n_unscored
+        FROM staging.item_scores WHERE exam_id = getvariable('exam_id')
+        GROUP BY script_no
+    ) x
+    JOIN staging.script_owners so ON so.exam_id = getvariable('exam_id') AND so.script_no = x.script_no
 ), flags AS (
     SELECT student_id, subject,
         bool_or(status = 'open' AND severity = 'blocking') AS open_blocking,
@@ -25,7 +30,7 @@ WITH pairs AS (
         bool_or(status = 'settled' AND action = 'mark_absent') AS marked_absent
     FROM ab WHERE student_id IS NOT NULL GROUP BY ALL
 )
-SELECT getvariable('exam_id') AS exam_id, p.student_id, p.subject, p.expected,
+SELECT getvariable('exam_id') AS exam_id, p.student_id, p.subject, p.expected, s.script_no,
     CASE WHEN coalesce(f.voided, false) THEN 'void'
          WHEN coalesce(f.marked_absent, false) THEN 'absent'
          WHEN coalesce(f.open_blocking, false) THEN 'pending'
