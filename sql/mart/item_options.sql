@@ -4,20 +4,22 @@
 -- item); for a numeric item each value read. On a multi item a script counts for every letter it
 -- marked, so letter shares add up to more than 1 there. is_key: the option is (part of) the key;
 -- NULL for items with paper versions (AB卷), whose shares pool the versions.
-WITH r AS (
-    SELECT * FROM item_results WHERE type <> 'subjective'
+WITH reads AS (
+    -- one pass over the item rows, down to each item's distinct reads and how many scripts made them
+    SELECT subject, item, type, read_status, letters, count(*) AS n
+    FROM item_results WHERE type <> 'subjective' GROUP BY ALL
 ), items AS (
     SELECT i.subject, i.item, i.type, i.position, i.key, i.keys IS NOT NULL AS versioned, coalesce(i.options, 4) AS options,
-        (SELECT count(*) FROM r WHERE r.subject = i.subject AND r.item = i.item) AS n
+        coalesce((SELECT CAST(sum(r.n) AS BIGINT) FROM reads r WHERE r.subject = i.subject AND r.item = i.item), 0) AS n
     FROM raw.items i WHERE i.exam_id = getvariable('exam_id') AND i.type <> 'subjective'
 ), chosen AS (
-    SELECT subject, item, CASE WHEN read_status = 'blank' THEN 'blank'
-                               WHEN read_status IN ('invalid', 'multi') THEN 'invalid'
-                               ELSE unnest(CASE WHEN type = 'multi' THEN string_split(letters, '') ELSE [letters] END)
-                          END AS option
-    FROM r
+    SELECT subject, item, n, CASE WHEN read_status = 'blank' THEN 'blank'
+                                  WHEN read_status IN ('invalid', 'multi') THEN 'invalid'
+                                  ELSE unnest(CASE WHEN type = 'multi' THEN string_split(letters, '') ELSE [letters] END)
+                             END AS option
+    FROM reads
 ), counts AS (
-    SELECT subject, item, option, count(*) AS n_chose FROM chosen GROUP BY ALL
+    SELECT subject, item, option, CAST(sum(n) AS BIGINT) AS n_chose FROM chosen GROUP BY ALL
 ), options AS (
     -- every letter of a letter item, blank and invalid for every item, and the values read
     SELECT subject, item, chr(CAST(65 + l AS INTEGER)) AS option, l AS option_order FROM items, range(options) t(l) WHERE type <> 'numeric'
