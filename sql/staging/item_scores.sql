@@ -8,7 +8,7 @@
 -- from the script's answers on the way), and the joins left at item level run on two integers, the
 -- script's `script_no` (staging.scripts) and the item's `ino`: at 8 M rows per 50,000 students, hash
 -- tables of string keys and copied rows are what this model's time and memory would go to.
-WITH cs AS (
+WITH cs AS NOT MATERIALIZED (
     SELECT * FROM staging.script_owners WHERE exam_id = getvariable('exam_id') AND is_counting
 ), res AS (
     SELECT * FROM staging.resolutions WHERE exam_id = getvariable('exam_id') AND is_latest AND static_error IS NULL
@@ -31,7 +31,7 @@ WITH cs AS (
     -- the key of each paper version of an AB-versioned item (keys arrive normalised from exam.yaml)
     SELECT ino, e.key AS version, e.value AS answer_key
     FROM (SELECT ino, unnest(map_entries(CAST(keys AS MAP(VARCHAR, VARCHAR)))) AS e FROM items WHERE versioned)
-), scripts AS (
+), scripts AS NOT MATERIALIZED (
     -- present: sat the paper (an absent mark with answers counts once accepted; an all-blank
     -- script settled as absent does not)
     SELECT cs.exam_id, cs.script_no, cs.subject, cs.owner, cs.script_ref, cs.exam_no, cs.optional_choice, cs.responses,
@@ -45,8 +45,9 @@ WITH cs AS (
     LEFT JOIN res rb ON rb.code = 'ALL_BLANK' AND rb.action = 'mark_absent'
         AND rb.subject = cs.subject AND rb.ref = cs.script_ref
 ), script_marks AS (
-    -- marks join by subject and the exam number as scanned
-    SELECT sc.script_no, i.ino, m.exam_no, m.final_score, m.is_marked, m.out_of_range, m.disagreement
+    -- marks join by subject and the exam number as scanned (so a script's marks are those of its own
+    -- exam number: mark_ref below)
+    SELECT sc.script_no, i.ino, m.final_score, m.is_marked, m.out_of_range, m.disagreement
     FROM staging.marks m
     JOIN scripts sc ON sc.subject = m.subject AND sc.exam_no = m.exam_no
     JOIN items i ON i.subject = m.subject AND i.item = m.item
@@ -87,7 +88,7 @@ WITH cs AS (
     -- script has none
     SELECT g.* EXCLUDE (key), NULL::VARCHAR AS answer_key, NULL::VARCHAR AS response, NULL::VARCHAR AS letter_set,
         NULL::BOOLEAN AS all_letters, NULL::INTEGER AS highest,
-        coalesce(md.exam_no, mo.exam_no, g.scanned_exam_no, g.script_ref) AS mark_ref,
+        coalesce(mo.exam_no, g.scanned_exam_no, g.script_ref) AS mark_ref,
         coalesce(md.final_score, mo.final_score) AS mark_final,
         coalesce(md.is_marked, mo.is_marked, false) AS is_marked,
         coalesce(md.out_of_range, mo.out_of_range, false) AS out_of_range,
