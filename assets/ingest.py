@@ -9,7 +9,7 @@ from pydantic import Field
 from assets._stage import report
 from examflow.warehouse import write_raw
 from examflow.errors import ContractError
-from examflow.ingest import read_exam_folder
+from examflow.ingest import open_exam_folder
 from pipelines.partitions import exam_partitions
 from pipelines.resources import ExamFoldersResource, WarehouseResource
 
@@ -28,15 +28,16 @@ def raw_exam_files(context: dg.AssetExecutionContext, config: IngestConfig, ware
     folder = Path(config.folder) if config.folder else exam_folders.find(exam_id, warehouse)
     started = time.perf_counter()
     try:
-        raw = read_exam_folder(folder, progress=lambda m: report(context, m))
+        # the scan and marking exports are read file by file as they are written, in one transaction
+        raw = open_exam_folder(folder, progress=lambda m: report(context, m))
+        if raw.config.id != exam_id:
+            raise dg.Failure(f"{folder / 'exam.yaml'}: id {raw.config.id!r} does not match the partition {exam_id!r}")
+        with warehouse.connect() as con:
+            counts = write_raw(con, raw)
     except ContractError as e:
         # the run fails with the contract message itself, where an operator looks first
         raise dg.Failure(description=f"input contract broken: {e}", metadata={
             "file": e.file or "", "row": e.row if e.row is not None else "", "column": e.column or ""}) from e
-    if raw.config.id != exam_id:
-        raise dg.Failure(f"{folder / 'exam.yaml'}: id {raw.config.id!r} does not match the partition {exam_id!r}")
-    with warehouse.connect() as con:
-        counts = write_raw(con, raw)
     seconds = round(time.perf_counter() - started, 3)
     report(context, f"{exam_id}: ingested {len(raw.files)} files in {seconds:.1f}s")
     return dg.MaterializeResult(metadata={

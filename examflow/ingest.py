@@ -1,17 +1,23 @@
-"""An exam folder, read whole and checked against the input contract, as frames for the `raw` layer.
+"""An exam folder, read and checked against the input contract, as frames for the `raw` layer.
 
-Nothing is written here: `read_exam_folder` either returns every raw frame or raises ContractError,
-so a broken folder can never leave a half-ingested exam behind.
+Nothing is written here. `open_exam_folder` reads exam.yaml and the people tables and leaves the
+scan, marking and resolution exports to `RawExam.parts`, read file by file: `warehouse.write_raw`
+writes them as they come inside one transaction, so a large exam is never held in memory whole and
+a ContractError on any file still leaves the warehouse as it was. `read_exam_folder` reads all of it
+into frames.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 import re
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
+import numpy as np
 import polars as pl
 
 from examflow.config import ExamConfig, Subject, load_exam
@@ -26,12 +32,17 @@ _FULLWIDTH = str.maketrans("（）　", "() ")
 
 @dataclass
 class RawExam:
-    """Every raw frame of one exam, keyed by raw table name."""
+    """The raw frames of one exam, keyed by raw table name.
+
+    `parts` yields the scan, marking and resolution exports one file at a time as (table, frame),
+    reading each only when asked: a large exam is then written file by file instead of held whole.
+    `files` (for raw.files) is complete once `parts` is exhausted."""
 
     config: ExamConfig
     folder: Path
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
     files: list[dict] = field(default_factory=list)
+    parts: Iterator[tuple[str, pl.DataFrame]] = field(default_factory=lambda: iter(()))
 
 
 def _item_key(text: str) -> str:
@@ -122,6 +133,23 @@ def _check_row_items(table: Table, subject: pl.Expr, items: dict[str, str], allo
                                 table.column_label(c))
 
 
+RESPONSES = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
+
+
+def _responses(table: Table, items: dict[str, str], empty: str | None = None) -> pl.Series:
+    """Each row's answers as [{key: item id, value: what was read}], an `empty` marker read as blank.
+
+    Built from the item columns in one gather: polars' concat_list of structs costs ~1 µs a cell."""
+    n, k = table.body.height, len(items)
+    if not k:
+        return pl.repeat(None, n, dtype=RESPONSES, eager=True).alias("responses")
+    cells = table.body.select(pl.col(c) if not empty else pl.when(pl.col(c) != empty).then(pl.col(c)) for c in items)
+    row_major = (np.arange(n, dtype=np.int64)[:, None] + np.arange(k, dtype=np.int64) * n).ravel()
+    values = pl.concat(cells.get_columns(), rechunk=False).gather(row_major).alias("value")
+    keys = pl.Series("key", list(items.values())).gather(np.tile(np.arange(k), n))
+    return pl.select(pl.struct(keys, values)).to_series().reshape((n, k)).cast(RESPONSES).alias("responses")
+
+
 class FolderReader:
     """Reads the files of one exam folder, recording each file it read (for raw.files)."""
 
@@ -168,31 +196,22 @@ class FolderReader:
         return df
 
     # -- scans -------------------------------------------------------------------------------
-    def scans(self) -> pl.DataFrame:
+    def scans(self) -> Iterator[pl.DataFrame]:
         scans_dir = self.folder / "scans"
         if not scans_dir.is_dir():
             raise ContractError("scans/ is missing: every exam folder needs the scanner's exports",
                                 str(scans_dir))
-        frames = []
+        found = False
         for path in _files(scans_dir):
             rel = path.relative_to(scans_dir)
             if len(rel.parts) > 1 and rel.parts[-2].lower() == "manual" and path.stem.lower() not in (
                     "errorfiles", "multimarkedfiles"):
                 continue
             t = self.table(path, ["omr", "scans"])
-            frames.append(self._omr(t, rel) if t.kind == "omr" else self._scanner(t, rel))
-        if not frames:
+            found = True
+            yield self._omr(t, rel) if t.kind == "omr" else self._scanner(t, rel)
+        if not found:
             raise ContractError("scans/ holds no scan export (CSV or XLSX)", str(scans_dir))
-        return pl.concat(frames, how="vertical")
-
-    def _responses(self, t: Table, items: dict[str, str], empty: str | None = None) -> pl.Expr:
-        if not items:
-            return pl.lit(None, pl.List(pl.Struct({"key": pl.String, "value": pl.String}))).alias("responses")
-        values = [pl.col(c) if empty in (None, "") else pl.when(pl.col(c) == empty).then(None).otherwise(pl.col(c))
-                  for c in items]
-        return pl.concat_list(
-            pl.struct(pl.lit(item).alias("key"), v.alias("value")) for item, v in zip(items.values(), values)
-        ).alias("responses")
 
     def _objective_items(self, subjects: list[Subject]) -> tuple[dict[str, str], dict[str, set[str]]]:
         known, allowed = {}, {}
@@ -220,7 +239,7 @@ class FolderReader:
         _check_row_items(t, subject, items, allowed)
         return t.body.select(
             *_lineage(t, self.cfg.id, self.at), subject.alias("subject"), pl.lit("scanner").alias("shape"),
-            *_canonical(t, SCAN_FIELDS), self._responses(t, items), _extra(t, used | set(items)))
+            *_canonical(t, SCAN_FIELDS), _responses(t, items), _extra(t, used | set(items)))
 
     def _omr(self, t: Table, rel: Path) -> pl.DataFrame:
         omr = self.cfg.settings["omr"]
@@ -257,11 +276,10 @@ class FolderReader:
             pl.lit(None, pl.String).alias("absent"), pl.lit(None, pl.String).alias("batch"),
             pl.lit(None, pl.String).alias("pages"), pl.lit(None, pl.String).alias("optional_choice"),
             version.alias("paper_version"), pl.col(t.col("input_path")).alias("image"),
-            self._responses(t, items, empty), _extra(t, used | set(items)))
+            _responses(t, items, empty), _extra(t, used | set(items)))
 
     # -- marks -------------------------------------------------------------------------------
-    def marks(self) -> pl.DataFrame:
-        frames = []
+    def marks(self) -> Iterator[pl.DataFrame]:
         for path in _files(self.folder / "marks"):
             rel = path.relative_to(self.folder / "marks")
             t = self.table(path, ["marks_long", "marks_wide"])
@@ -272,12 +290,9 @@ class FolderReader:
             allowed = {s.code: {i.item for i in s.items if i.type == "subjective"} for s in subjects}
             known = {_item_key(i): i for ids in allowed.values() for i in ids}
             if t.kind == "marks_long":
-                frames.append(self._marks_long(t, subject, known, allowed))
+                yield self._marks_long(t, subject, known, allowed)
             else:
-                frames.append(self._marks_wide(t, subject, known, allowed))
-        if not frames:
-            return pl.DataFrame(schema={**RAW_SCHEMAS["marks"]})
-        return pl.concat(frames, how="vertical")
+                yield self._marks_wide(t, subject, known, allowed)
 
     def _marks_long(self, t: Table, subject: pl.Expr, known: dict, allowed: dict) -> pl.DataFrame:
         names = list(aliases()["marks_long"]["columns"])
@@ -320,15 +335,35 @@ class FolderReader:
         return pl.concat(parts).sort("source_row", "item", maintain_order=True)
 
     # -- resolutions -------------------------------------------------------------------------
-    def resolutions(self) -> pl.DataFrame:
-        frames = []
+    def resolutions(self) -> Iterator[pl.DataFrame]:
         for path in _files(self.folder / "resolutions"):
             t = self.table(path, ["resolutions"])
             names = list(aliases()["resolutions"]["columns"])
-            frames.append(t.body.select(*_lineage(t, self.cfg.id, self.at), *_canonical(t, names)))
-        if not frames:
-            return pl.DataFrame(schema=RAW_SCHEMAS["resolutions"])
-        return pl.concat(frames, how="vertical")
+            yield t.body.select(*_lineage(t, self.cfg.id, self.at), *_canonical(t, names))
+
+    def parts(self) -> Iterator[tuple[str, pl.DataFrame]]:
+        """The exports after exam.yaml and the people tables, file by file, in the order checked."""
+        for table, frames in (("scans", self.scans()), ("marks", self.marks()), ("resolutions", self.resolutions())):
+            for frame in frames:
+                yield table, frame
+
+    def parts_read_ahead(self) -> Iterator[tuple[str, pl.DataFrame]]:
+        """`parts` with the next file read on a side thread while the caller writes the current one:
+        DuckDB inserts on one core, and polars and DuckDB release the GIL. Progress is still reported
+        on the caller's thread (Dagster's log handler is not thread-safe)."""
+        report, messages = self.progress, deque()
+        self.progress = messages.append
+        parts = self.parts()
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="ingest-read") as pool:
+                ahead = pool.submit(next, parts, None)
+                while (part := ahead.result()) is not None:
+                    while messages:
+                        report(messages.popleft())
+                    ahead = pool.submit(next, parts, None)
+                    yield part
+        finally:
+            self.progress = report
 
 
 LINEAGE = {"exam_id": pl.String, "source_file": pl.String, "source_row": pl.Int64, "file_sha256": pl.String,
@@ -364,7 +399,7 @@ def read_people(folder: Path, cfg: ExamConfig, reader: FolderReader, rooms_requi
     """exam.yaml, roster, teachers and rooms: what arrangement needs before any scan exists."""
     from examflow.tables import file_sha256
 
-    raw = RawExam(cfg, folder)
+    raw = RawExam(cfg, folder, files=reader.files)
     raw.frames.update(_config_frames(cfg, folder, reader.at, file_sha256((folder / cfg.source_file).read_bytes())))
     raw.frames["roster"] = reader.simple("roster", "roster", True)
     for stem in ("teachers", "rooms"):
@@ -374,20 +409,34 @@ def read_people(folder: Path, cfg: ExamConfig, reader: FolderReader, rooms_requi
     return raw
 
 
-def read_exam_folder(folder: Path, progress: Callable[[str], None] = lambda _: None) -> RawExam:
-    """Read and check everything in an exam folder; raise ContractError on the first breach."""
+def open_exam_folder(folder: Path, progress: Callable[[str], None] = lambda _: None) -> RawExam:
+    """exam.yaml and the people tables read and checked; the other exports left to `raw.parts`, which
+    raises ContractError on the first breach."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ContractError("not an exam folder (no such directory)", str(folder))
     cfg = load_exam(folder)
     reader = FolderReader(folder, cfg, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), progress)
     raw = read_people(folder, cfg, reader)
-    raw.frames["scans"] = reader.scans()
-    raw.frames["marks"] = reader.marks()
-    raw.frames["resolutions"] = reader.resolutions()
-    raw.files = reader.files
-    raw.frames["files"] = pl.DataFrame(
-        [{"exam_id": cfg.id, **f, "ingested_at": reader.at} for f in reader.files],
-        schema={"exam_id": pl.String, "source_file": pl.String, "kind": pl.String, "rows": pl.Int64,
-                "file_sha256": pl.String, "ingested_at": pl.Datetime("us")})
+    raw.parts = reader.parts_read_ahead()
+    return raw
+
+
+def files_frame(raw: RawExam) -> pl.DataFrame:
+    """raw.files: every file read, once `raw.parts` is exhausted."""
+    at = raw.frames["exams"]["ingested_at"][0]
+    return pl.DataFrame([{"exam_id": raw.config.id, **f, "ingested_at": at} for f in raw.files],
+                        schema={"exam_id": pl.String, "source_file": pl.String, "kind": pl.String, "rows": pl.Int64,
+                                "file_sha256": pl.String, "ingested_at": pl.Datetime("us")})
+
+
+def read_exam_folder(folder: Path, progress: Callable[[str], None] = lambda _: None) -> RawExam:
+    """Read and check everything in an exam folder into frames; raise ContractError on the first breach."""
+    raw = open_exam_folder(folder, progress)
+    parts: dict[str, list[pl.DataFrame]] = {"scans": [], "marks": [], "resolutions": []}
+    for table, frame in raw.parts:
+        parts[table].append(frame)
+    for table, frames in parts.items():
+        raw.frames[table] = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=RAW_SCHEMAS[table])
+    raw.frames["files"] = files_frame(raw)
     return raw

@@ -24,11 +24,10 @@ def analyst_path(warehouse: Path) -> Path:
 def publish(warehouse: Path) -> Path:
     """Checkpoint the warehouse and swap a fresh copy in for the analysts."""
     warehouse = Path(warehouse)
-    con = duckdb.connect(str(warehouse))
-    try:
+    from examflow import warehouse as wh
+
+    with wh.connect(warehouse) as con:
         con.execute("CHECKPOINT")
-    finally:
-        con.close()
     target = analyst_path(warehouse)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     shutil.copyfile(warehouse, tmp)

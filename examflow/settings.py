@@ -20,3 +20,10 @@ def output_dir(flag: str | os.PathLike | None = None) -> Path:
 def exams_dir(flag: str | os.PathLike | None = None) -> Path:
     """The folder of exam folders the sensor watches (`EXAMFLOW_EXAMS`, default `exams`)."""
     return Path(flag or os.environ.get("EXAMFLOW_EXAMS") or "exams")
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit (`EXAMFLOW_MEMORY_LIMIT`, default 4GB): beyond it, joins and sorts spill
+    to `<warehouse>.tmp/` instead of growing, so a province-scale exam runs within a small machine's
+    memory (DuckDB's own default, 80 % of RAM, leaves nothing for Python)."""
+    return os.environ.get("EXAMFLOW_MEMORY_LIMIT") or "4GB"

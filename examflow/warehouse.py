@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 import yaml
 
+from examflow import settings
 from examflow.ingest import RawExam
 from examflow.tables import CONTRACTS
 
@@ -31,7 +32,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": settings.memory_limit()})
     try:
         if created:
             os.chmod(path, 0o600)
@@ -60,24 +61,38 @@ def abnormal_codes() -> list[dict]:
 
 
 def write_raw(con: duckdb.DuckDBPyConnection, raw: RawExam) -> dict[str, int]:
-    """Replace the exam's raw rows with the folder's, all or nothing."""
-    exam_id = raw.config.id
-    counts = {}
+    """Replace the exam's raw rows with the folder's, all or nothing: `raw.parts` is read file by file
+    inside the transaction (a ContractError on any file rolls the exam back). Each frame goes in as
+    one INSERT fed a stream of Arrow slices: strings leave polars as views, not copies, and the
+    lineage constants (exam, file, hash) are materialised a slice at a time, never for a whole file."""
+    import pyarrow as pa
+
+    from examflow.ingest import files_frame
+
+    arrow = functools.partial(pl.DataFrame.to_arrow, compat_level=pl.CompatLevel.newest())
+
+    def insert(table: str, frame: pl.DataFrame) -> None:
+        counts[table] += frame.height
+        if not frame.height:
+            return
+        batches = (b for part in frame.iter_slices(1 << 16) for b in arrow(part).to_batches())
+        con.register("frame", pa.RecordBatchReader.from_batches(arrow(frame.head(0)).schema, batches))
+        select = "* REPLACE (map_from_entries(responses) AS responses)" if table == "scans" else "*"
+        con.execute(f"INSERT INTO raw.{table} BY NAME SELECT {select} FROM frame")
+        con.unregister("frame")
+
+    counts = dict.fromkeys(RAW_TABLES, 0)
     con.execute("BEGIN TRANSACTION")
     try:
         ensure_schema(con)
         for table in RAW_TABLES:
-            con.execute(f"DELETE FROM raw.{table} WHERE exam_id = ?", [exam_id])
-            frame = raw.frames.get(table)
-            if frame is None or frame.height == 0:
-                counts[table] = 0
-                continue
-            con.register("frame", frame)
-            select = "SELECT * REPLACE (map_from_entries(responses) AS responses) FROM frame" if table == "scans" \
-                else "SELECT * FROM frame"
-            con.execute(f"INSERT INTO raw.{table} BY NAME {select}")
-            con.unregister("frame")
-            counts[table] = frame.height
+            con.execute(f"DELETE FROM raw.{table} WHERE exam_id = ?", [raw.config.id])
+        for table, frame in raw.frames.items():
+            if table != "files":
+                insert(table, frame)
+        for table, frame in raw.parts:
+            insert(table, frame)
+        insert("files", files_frame(raw))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
