@@ -1,14 +1,14 @@
 """Data contracts: the Great Expectations suites of `data_contracts/suites/`, run on one exam's rows.
 
 GX validates pandas frames only (engineering notes), so the exam's rows are pulled from DuckDB as
-pandas, only the columns the suite names. GX is imported lazily: it costs seconds to import.
+pandas, only the columns the suite names (their distinct values where that is exact: frame_query). GX is
+imported lazily, by the first check, in the main thread: a warm-up thread would fight the ingest for the GIL.
 """
 from __future__ import annotations
 
 import functools
 import json
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,16 +73,8 @@ def columns_of(suite: dict) -> list[str]:
     return cols
 
 
-_LOCK = threading.Lock()
-
-
-def _batch_definition():
-    with _LOCK:  # the warm-up thread and the first check must not build two contexts
-        return _make_batch_definition()
-
-
 @functools.cache
-def _make_batch_definition():
+def _batch_definition():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -91,11 +83,6 @@ def _make_batch_definition():
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas("examflow")
     return source.add_dataframe_asset("exam_rows").add_batch_definition_whole_dataframe("exam")
-
-
-def warm() -> None:
-    """Pay GX's import and context set-up ahead of the first check (see runner)."""
-    _batch_definition()
 
 
 def validate(frame, suite: dict) -> list[Outcome]:

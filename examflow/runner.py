@@ -31,16 +31,6 @@ def _contract_error(exc: BaseException) -> ContractError | None:
     return None
 
 
-def _warm_contracts() -> None:
-    """Import Great Expectations (seconds of pure Python) on a side thread while ingest reads files:
-    polars and DuckDB release the GIL, so the two overlap on a second core."""
-    import threading
-
-    from examflow import contracts
-
-    threading.Thread(target=contracts.warm, daemon=True, name="gx-import").start()
-
-
 def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = None, printouts: bool = True,
              instance=None, timings: Path | None = None) -> str:
     """Materialise every asset of the exam in `folder`; return its id. ContractError when the folder
@@ -54,7 +44,6 @@ def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = 
 
     folder = Path(folder)
     exam_id = load_exam(folder).id
-    _warm_contracts()
     instance = instance or _instance()
     instance.add_dynamic_partitions("exam", [exam_id])
     resources = {
