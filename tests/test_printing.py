@@ -2,6 +2,7 @@
 printouts of an arrangement."""
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import os
 import re
@@ -96,11 +97,10 @@ def _frame() -> pl.DataFrame:
     })
 
 
-@pytest.mark.parametrize("streaming", [True, False])
-def test_excel_table(tmp_path, streaming):
+def test_excel_table(tmp_path):
     path = tmp_path / "成绩.xlsx"
     df = _frame()
-    with WorkbookWriter(path, streaming=streaming) as wb:
+    with WorkbookWriter(path) as wb:
         wb.add_table("全年级", df, COLUMNS, title="高三期中考试 成绩总表", page_breaks_before=[2])
         wb.add_table("3班", df.filter(pl.col("class_id") == "3"), COLUMNS)
     assert wb.printed is not None and wb.printed.rows == 7 and len(wb.printed.sha256) == 64
@@ -155,6 +155,35 @@ def test_excel_streams_large_sheets(tmp_path):
     ws = load_workbook(tmp_path / "big.xlsx", read_only=True)["大表"]
     rows = list(ws.iter_rows(values_only=True))
     assert len(rows) == n + 1 and rows[1] == ("000000", 0) and rows[-1][0] == f"{n - 1:06d}"
+
+
+def test_excel_sheets_of_one_frame_links_and_text_below(tmp_path):
+    """add_sheets: one sheet per index of a column, in frame order; `Column.otherwise` prints a
+    status where the score is missing; links; text beneath a table (not filtered); dates and
+    times keep their formats."""
+    frame = pl.DataFrame({"sid": ["1", "2", "3"], "score": [88.25, None, 70.0], "status": [None, "缺考", None],
+                          "_sheet": [0, 1, 1]})
+    cols = [Column("sid", "学号", "id"), Column("score", "成绩", "score", otherwise="status")]
+    with WorkbookWriter(tmp_path / "b.xlsx") as wb:
+        wb.add_sheets(frame, cols, sheet="_sheet", names=["甲", "乙"], titles=["标题甲", "标题乙"])
+        wb.add_table("链接", [{"img": "a.jpg", "when": dt.datetime(2026, 11, 12, 8, 0), "day": dt.date(2026, 11, 12),
+                              "at": dt.time(8, 30)}],
+                     [Column("img", "图像"), Column("when", "时间", "datetime"), Column("day", "日期", "date"),
+                      Column("at", "开始", "time")],
+                     links={"img": ["file:///exams/a.jpg"]}, below=["说明", "=1+1"])
+    assert wb.printed is not None and wb.printed.rows == 4
+    book = load_workbook(tmp_path / "b.xlsx")
+    assert book.sheetnames == ["甲", "乙", "链接"]
+    assert list(book["甲"].iter_rows(min_row=2, values_only=True)) == [("1", 88.2)]
+    assert list(book["乙"].iter_rows(min_row=2, values_only=True)) == [("2", "缺考"), ("3", 70)]
+    assert book["乙"].oddHeader.center.text == "标题乙" and book["乙"].auto_filter.ref == "A1:B3"
+    ws = book["链接"]
+    assert ws["A2"].value == "a.jpg" and ws["A2"].hyperlink.target == "file:///exams/a.jpg"
+    assert ws["B2"].value == dt.datetime(2026, 11, 12, 8, 0) and ws["B2"].number_format == "yyyy-mm-dd hh:mm"
+    assert ws["C2"].value == dt.datetime(2026, 11, 12) and ws["C2"].number_format == "yyyy-mm-dd"
+    assert ws["D2"].value == dt.time(8, 30) and ws["D2"].number_format == "hh:mm"
+    assert ws.auto_filter.ref == "A1:D2" and ws["A3"].value is None and ws["A4"].value == "说明"
+    assert ws["A5"].value == "=1+1" and ws["A5"].data_type == "s" and ws["A5"].quotePrefix
 
 
 # ------------------------------------------------------------------------------------------

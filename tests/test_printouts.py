@@ -306,6 +306,78 @@ def test_score_slips_pdf(printed, class_id, sids):
     assert len(re.findall(rb"\[[\d.]+ [\d.]+\] [\d.]+ d", content)) >= 3  # dashed cut lines, one per strip
 
 
+def test_class_pdfs_drawn_in_parallel_match_one_process(printed, tmp_path):
+    """Worker processes draw, this one writes: the same files, in the same order, page by page."""
+    from examflow import warehouse
+    from examflow.printouts.data import load_exam
+    from examflow.printouts.pdfs import PDF_TABLES, write_pdfs
+
+    with warehouse.connect(printed["wh"], read_only=True) as con:
+        data = load_exam(con, EXAM, PDF_TABLES)
+    one, two = write_pdfs(data, tmp_path / "one", workers=1), write_pdfs(data, tmp_path / "two", workers=2)
+    assert [(f.path.relative_to(tmp_path / "one"), f.kind, f.rows) for f in one] == \
+        [(f.path.relative_to(tmp_path / "two"), f.kind, f.rows) for f in two]
+    for a, b in zip(one, two):
+        assert b.path.stat().st_mode & 0o777 == 0o600
+        assert [p.get_contents().get_data() for p in PdfReader(str(a.path)).pages] == \
+            [p.get_contents().get_data() for p in PdfReader(str(b.path)).pages]
+
+
+def test_default_workers(monkeypatch):
+    from examflow.printouts.pdfs import MAX_WORKERS, default_workers
+
+    monkeypatch.setenv("EXAMFLOW_PRINT_WORKERS", "3")
+    assert default_workers(2) == 2 and default_workers(100) == 3
+    monkeypatch.setenv("EXAMFLOW_PRINT_WORKERS", "1")
+    assert default_workers(100) == 1
+    monkeypatch.delenv("EXAMFLOW_PRINT_WORKERS")
+    assert default_workers(2) == 1  # too few classes to share
+    assert 1 <= default_workers(1000) <= MAX_WORKERS
+
+
+def test_document_font_is_cut_from_the_run_face():
+    """Each PDF's font program is cut from the run's face by copying glyphs: the glyph ids,
+    outlines, advance widths and code points fontTools' subsetter (what fpdf2 uses) gives."""
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from examflow.printouts.fonts import SubsetFonts, _Program
+
+    with SubsetFonts("成绩条班级总分张三李四0123456789", "成绩") as fonts:
+        assert fonts.regular is not None
+        face = TTFont(str(fonts.regular))
+        names = [face.getBestCmap()[ord(c)] for c in "张三成绩9"]
+        gids, data = _Program(face).cut(names)
+        reference = TTFont(str(fonts.regular))
+    sub = subset.Subsetter(subset.Options(notdef_outline=True, recommended_glyphs=True))
+    sub.populate(glyphs=names)
+    sub.subset(reference)
+    cut = TTFont(io.BytesIO(data))
+    assert len(cut.getGlyphOrder()) == len(reference.getGlyphOrder())
+    for name in names + [".notdef"]:
+        mine = cut.getGlyphName(gids[name])
+        assert gids[name] == reference.getGlyphID(name)
+        assert cut["hmtx"][mine] == reference["hmtx"][name]
+        assert cut["glyf"][mine].getCoordinates(cut["glyf"]) == reference["glyf"][name].getCoordinates(reference["glyf"])
+    assert {c: cut.getGlyphID(n) for c, n in cut.getBestCmap().items() if chr(c) in "张三成绩9"} == \
+        {ord(c): gids[face.getBestCmap()[ord(c)]] for c in "张三成绩9"}
+
+
+def test_run_face_is_the_cjk_face_cut_to_the_exam_characters():
+    """The run's face: TrueType outlines built from the CFF face for the characters given; the
+    fallback (fontTools' subset, for a face cu2qu cannot convert) covers the same characters."""
+    from examflow.printing.pdf import find_cjk_font
+    from examflow.printouts.fonts import _glyf_face, _subset_face
+
+    chars = set("成绩条张三9")
+    built, subset = _glyf_face(find_cjk_font(), chars), _subset_face(find_cjk_font(), chars)
+    assert "glyf" in built and "CFF " not in built
+    assert {chr(c) for c in built.getBestCmap()} == {chr(c) for c in subset.getBestCmap()} == chars
+    assert built["hmtx"][built.getBestCmap()[ord("成")]] == subset["hmtx"][subset.getBestCmap()[ord("成")]]
+
+
 # ------------------------------------------------------------------------------------------
 # audit
 # ------------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ Layout helpers
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ from typing import Any, Callable, Iterable, Sequence
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from examflow.printing import PrintedFile, owner_only_file, sha256_file
+from examflow.printing import PrintedFile, owner_only_file
 
 __all__ = [
     "CJKFontNotFound",
@@ -503,13 +504,17 @@ class CJKPdf(FPDF):
         return len(items)
 
     # -- output ----------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike, rows: int = 0) -> PrintedFile:
-        """Write the PDF to `path`, readable by the owner only, atomically."""
+    def render(self) -> bytes:
+        """The finished PDF (one page saying （无数据） when nothing was drawn)."""
         if self.page == 0:
             self.add_page()
             self.line_text("（无数据）")
-        data = self.output()
+        return bytes(self.output())
+
+    def save(self, path: str | os.PathLike, rows: int = 0) -> PrintedFile:
+        """Write the PDF to `path`, readable by the owner only, atomically."""
+        data = self.render()
         with owner_only_file(path) as fh:
-            fh.write(bytes(data))
+            fh.write(data)
         p = Path(path)
-        return PrintedFile(p, self.kind or p.name, rows, sha256_file(p))
+        return PrintedFile(p, self.kind or p.name, rows, hashlib.sha256(data).hexdigest())

@@ -81,7 +81,7 @@ def _audit(wh_path: Path, run: PrintRun, classes: dict[Path, str] | None = None)
             raise
 
 
-def print_workbooks(wh_path: str | Path, exam_id: str, output_dir: str | Path, *, streaming: bool = True) -> PrintRun:
+def print_workbooks(wh_path: str | Path, exam_id: str, output_dir: str | Path) -> PrintRun:
     """Write the exam's five workbooks and their audit rows."""
     from examflow.printouts.workbooks import WORKBOOK_TABLES, Notes, write_workbooks
 
@@ -89,7 +89,7 @@ def print_workbooks(wh_path: str | Path, exam_id: str, output_dir: str | Path, *
     data = _load(Path(wh_path), exam_id, WORKBOOK_TABLES)
     run = PrintRun(exam_id, ensure_owner_only_dir(exam_folder(output_dir, exam_id)))
     notes = Notes()
-    run.files = write_workbooks(data, run.folder, notes, streaming=streaming)
+    run.files = write_workbooks(data, run.folder, notes)
     run.notes = notes.items
     _audit(Path(wh_path), run)
     run.seconds = time.perf_counter() - started

@@ -8,6 +8,7 @@ DECIMAL results (sums) are cast to Float64 or Int64 so Excel gets numbers, not t
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -48,6 +49,7 @@ def class_label(class_id: Any) -> str:
     return c
 
 
+@functools.lru_cache(maxsize=1 << 16)  # sort keys: called per row, on a few thousand distinct ids
 def class_key(class_id: Any) -> tuple:
     """Natural order of class ids (2 before 10, 一中:2 before 一中:10); the cohort row last."""
     c = "" if class_id is None else str(class_id)

@@ -13,21 +13,43 @@ never drawn in bold (`FastPdf.bold` guards every bold text).
 
 Characters outside the subset that the full face has cannot occur (the subset is built from the
 same texts); characters the full face lacks (生僻字) go to the printing layer's fallback fonts
-exactly as before, because `CJKPdf.needs_fallback` tests against the face it loaded. If
-subsetting or the conversion fails for an unusual font, the PDFs load the full face (slower).
+exactly as before, because `CJKPdf.needs_fallback` tests against the face it loaded. A face
+cu2qu cannot convert is subset by fontTools and stays CFF (slower to embed); if that fails too,
+the PDFs load the full face (slower still).
+
+Per document, what is left is cheap too: the subset face is parsed once per process and each PDF
+gets a copy of fpdf2's font object (`SubsetFonts.face`), and the font program a PDF embeds is
+cut from it by copying the glyphs it uses (`_Program`) instead of running fontTools' subsetter
+on it (~5 ms a face, twice per PDF): fpdf2's own font writer runs with that one step swapped
+(`_fast_output`); the glyph ids, outlines and widths are those fontTools gives.
 """
 from __future__ import annotations
 
+import array
+import copy
+import io
 import shutil
 import string
+import struct
+import sys
 import tempfile
+import types
 from pathlib import Path
 from typing import Iterable
 
-from examflow.printing.pdf import FAMILY, CJKPdf, find_cjk_font
+from fontTools import subset as ftsubset
+from fontTools.ttLib import TTFont, newTable
+from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.output import OutputProducer
+from fpdf.syntax import PDFContentStream
+
+from examflow.printing.pdf import FAMILY, CJKPdf, FontFace, find_cjk_font
 
 __all__ = ["FastPdf", "SubsetFonts", "SubsetPdf", "source_text"]
 
+# zlib level of the PDFs' streams (fpdf2's class setting, for the duration of our output): the
+# default (6) costs ~10% of a class's PDFs for files ~8% smaller
+STREAM_COMPRESSION = 1
 _BASE = set(string.printable) | set("0123456789.%％：:（）()、，,；;·—–…↑↓✂×≥≤→ 　")
 
 
@@ -55,44 +77,52 @@ class SubsetFonts:
         reg = {c for c in set(regular_chars) | _BASE if not c.isspace() or c == " "}
         self.bold_chars = frozenset({c for c in set(bold_chars) | _BASE if not c.isspace() or c == " "}
                                     | set(string.printable))
+        self._faces: dict[tuple[Path, str], tuple[TTFFont, _Program | bytes]] = {}
         try:
             self.regular = self._subset(False, reg, self.dir / "regular")
             self.bold = self._subset(True, set(self.bold_chars), self.dir / "bold")
         except Exception:  # pragma: no cover - an unusual font: fall back to the full face
             self.regular = self.bold = None
 
+    def face(self, pdf, path: Path, fontkey: str, style: str) -> TTFFont:
+        """The document's font object for a subset face. fpdf2 parses the font file and builds its
+        width tables for every document; here that happens once per process and each document
+        gets a copy with its own state: glyphs used, descriptor, and its font program, cut to
+        those glyphs when the file is written (`_Cut`; fontTools' subsetter for a CFF face)."""
+        key = (path, style)
+        if key not in self._faces:
+            proto = TTFFont(pdf, path, fontkey, style)
+            self._faces[key] = (proto, _Program(proto.ttfont) if _FAST_OUTPUT and not proto.is_cff
+                                else path.read_bytes())
+        proto, program = self._faces[key]
+        font = copy.copy(proto)
+        font.i = len(pdf.fonts) + 1
+        font.desc = copy.copy(proto.desc)
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        if isinstance(program, _Program):
+            font.ttfont = _Cut(program)
+        else:  # recalcBBoxes off: fontTools would execute every kept charstring for bounding
+            # boxes that are valid already; PDF viewers use the descriptor fpdf2 writes
+            font.ttfont = TTFont(io.BytesIO(program), lazy=True, recalcTimestamp=False, recalcBBoxes=False)
+        font.subset = SubsetMap(font)
+        if font.is_cff and font.is_cid_keyed:  # the CFF fallback of `_subset`, as fpdf2's add_font
+            pdf._set_min_pdf_version("1.6")
+        return font
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_faces": {}}  # parsed faces stay in their process
+
     @staticmethod
     def _subset(bold: bool, chars: set[str], target: Path) -> Path:
-        from fontTools import subset
-        from fontTools.ttLib import TTFont
-
+        """The face cut to `chars`, saved under `target`: TrueType outlines built from a CFF face
+        (`_glyf_face`), else (a TrueType face, or outlines cu2qu cannot convert) fontTools' subset."""
         face = find_cjk_font(bold)
-        opts = subset.Options()
-        opts.name_IDs = ["*"]
-        opts.name_languages = ["*"]
-        opts.notdef_outline = True
-        opts.layout_features = []
-        opts.hinting = True  # removing CFF hints costs time; the glyf conversion drops them anyway
-        opts.desubroutinize = False
-        # layout and vertical tables fpdf2 does not use: every PDF would compile them again
-        opts.drop_tables += ["BASE", "GDEF", "GPOS", "GSUB", "JSTF", "MATH", "vhea", "vmtx", "VORG", "DSIG"]
-        unicodes = sorted(ord(c) for c in chars)
-
-        def cut() -> "TTFont":
-            font = TTFont(str(face.path), fontNumber=face.index, lazy=True)
-            sub = subset.Subsetter(opts)
-            sub.populate(unicodes=unicodes)
-            sub.subset(font)
-            return font
-
-        font = cut()
         try:
-            if "CFF " in font:
-                try:
-                    _cff_to_glyf(font)
-                except Exception:  # pragma: no cover - keep the CFF subset, only slower to embed
-                    font.close()
-                    font = cut()
+            font = _glyf_face(face, chars)
+        except Exception:  # pragma: no cover - see above
+            font = _subset_face(face, chars)
+        try:
             target = target.with_suffix(".otf" if "CFF " in font else ".ttf")
             font.save(str(target))
         finally:
@@ -109,42 +139,223 @@ class SubsetFonts:
         self.close()
 
 
-def _cff_to_glyf(font) -> None:
-    """Convert a (subset) CFF font to TrueType outlines in place (quadratic curves by cu2qu, within
-    one font unit). fpdf2 re-subsets the embedded font of every PDF it writes; for CFF that means
-    interpreting every kept charstring in pure Python several times (~0.1 s per file for ~500
-    glyphs), for glyf it is a copy of bytes."""
-    from fontTools.pens.cu2quPen import Cu2QuPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-    from fontTools.ttLib import newTable
-
-    order = font.getGlyphOrder()
-    glyph_set = font.getGlyphSet()
-    glyf = newTable("glyf")
-    glyf.glyphOrder = order
-    glyf.glyphs = {}
-    for name in order:
-        pen = TTGlyphPen(glyph_set)
-        glyph_set[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
-        glyf[name] = pen.glyph()
-    font["glyf"] = glyf
-    font["loca"] = newTable("loca")
-    maxp = font["maxp"]
-    maxp.tableVersion = 0x00010000
-    for attr in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs", "maxStackElements",
-                 "maxSizeOfInstructions", "maxComponentElements", "maxComponentDepth"):
-        setattr(maxp, attr, 0)
-    maxp.maxZones = 1
-    post = font["post"]
-    post.formatType = 2.0
-    post.extraNames = []
-    post.mapping = {}
-    post.glyphOrder = order
-    for tag in ("CFF ", "VORG"):
+def _subset_face(face: FontFace, chars: set[str]) -> TTFont:
+    """fontTools' subset of the face to `chars`, without the tables fpdf2 does not use."""
+    opts = ftsubset.Options()
+    opts.name_IDs = ["*"]
+    opts.name_languages = ["*"]
+    opts.notdef_outline = True
+    opts.layout_features = []
+    opts.drop_tables += ["BASE", "GDEF", "GPOS", "GSUB", "JSTF", "MATH", "vhea", "vmtx", "VORG", "DSIG"]
+    font = TTFont(str(face.path), fontNumber=face.index, lazy=True)
+    for tag in opts.drop_tables:  # before the subsetter decompiles the layout tables it drops
         if tag in font:
             del font[tag]
-    font.sfntVersion = "\x00\x01\x00\x00"
-    font["head"].glyphDataFormat = 0
+    sub = ftsubset.Subsetter(opts)
+    sub.populate(unicodes=sorted(ord(c) for c in chars))
+    sub.subset(font)
+    return font
+
+
+def _glyf_face(face: FontFace, chars: set[str]) -> TTFont:
+    """The CFF face's glyphs for `chars` (and .notdef) as a TrueType-outline font (quadratic curves
+    by cu2qu, within one font unit), built straight from the face's glyph set with its own head,
+    hhea, OS/2 and name tables: fpdf2 cuts a font program for every PDF, which for CFF means
+    interpreting charstrings in pure Python, for glyf copying bytes. (fontTools' subsetter would
+    first cut the CFF table, executing every kept charstring twice more.)"""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    src = TTFont(str(face.path), fontNumber=face.index, lazy=True)
+    if "CFF " not in src:
+        raise ValueError(f"{face.path}: not a CFF face")
+    cmap = {code: name for code, name in src.getBestCmap().items() if chr(code) in chars}
+    order = sorted({".notdef", *cmap.values()}, key=src.getGlyphID)
+    glyph_set = src.getGlyphSet()
+    glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(None)
+        glyph_set[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+        glyphs[name] = pen.glyph()
+    post = src["post"]
+    font = FontBuilder(src["head"].unitsPerEm, isTTF=True)
+    font.setupGlyphOrder(order)
+    font.setupCharacterMap(cmap)
+    font.setupGlyf(glyphs)
+    font.setupHorizontalMetrics({name: src["hmtx"][name] for name in order})
+    font.setupMaxp()
+    font.setupPost(keepGlyphNames=True, italicAngle=post.italicAngle, underlinePosition=post.underlinePosition,
+                   underlineThickness=post.underlineThickness, isFixedPitch=post.isFixedPitch)
+    for tag in ("head", "hhea", "OS/2", "name"):
+        font.font[tag] = src[tag]
+    font.font["head"].glyphDataFormat = 0
+    return font.font
+
+
+class _Program:
+    """A TrueType subset face as raw pieces (glyph outlines, metrics, code points, the other tables),
+    from which each document's font program is cut by concatenating bytes: fontTools' subsetter
+    takes ~5 ms a face for what is a copy of a few hundred glyphs (fpdf2 runs it for every face of
+    every PDF: 4,000 times for a 50,000-student grade)."""
+
+    def __init__(self, font: TTFont):
+        self.order = font.getGlyphOrder()
+        self.gid = {name: i for i, name in enumerate(self.order)}
+        glyf, loca = font.reader["glyf"], font["loca"]
+        self.outlines = [glyf[loca[i]:loca[i + 1]] for i in range(len(self.order))]
+        self.metrics = [font["hmtx"].metrics[name] for name in self.order]
+        self.codes: dict[int, list[int]] = {}
+        for code, name in font.getBestCmap().items():
+            self.codes.setdefault(self.gid[name], []).append(code)
+        self.tables = {tag: font.reader[tag] for tag in ("head", "hhea", "maxp", "OS/2", "post")}
+        names = newTable("name")  # the English names fontTools keeps by default
+        names.names = [r for r in font["name"].names if r.nameID <= 6 and (r.platformID, r.langID) == (3, 0x409)]
+        self.tables["name"] = names.compile(font)
+
+    def cut(self, names: Iterable[str]) -> tuple[dict[str, int], bytes]:
+        """(glyph name → glyph id in the cut, the cut's font file): glyphs 0-3 (.notdef and the
+        ones TrueType recommends, as fpdf2 asks fontTools for) and `names`, in the face's order."""
+        keep = sorted(set(range(min(4, len(self.order)))) | {self.gid[n] for n in names if n in self.gid})
+        outlines = [self.outlines[g] + b"\0" * (len(self.outlines[g]) % 2) for g in keep]
+        offsets = [0]
+        for o in outlines:
+            offsets.append(offsets[-1] + len(o))
+        short = offsets[-1] < 0x20000  # loca as half offsets in 16 bits
+        metrics = [self.metrics[g] for g in keep]
+        n = len(keep)
+        full = n  # glyphs after the last change of advance width store their side bearing only
+        while full > 1 and metrics[full - 2][0] == metrics[-1][0]:
+            full -= 1
+        t = self.tables
+        head = bytearray(t["head"])
+        head[8:12] = bytes(4)  # checkSumAdjustment, set by _sfnt
+        head[50:52] = struct.pack(">h", 0 if short else 1)
+        tables = {
+            "head": bytes(head),
+            "hhea": t["hhea"][:34] + struct.pack(">H", full) + t["hhea"][36:],
+            "maxp": t["maxp"][:4] + struct.pack(">H", n) + t["maxp"][6:],
+            "OS/2": t["OS/2"],
+            "name": t["name"],
+            "post": struct.pack(">I", 0x00030000) + t["post"][4:32],  # format 3: no glyph names
+            "hmtx": b"".join(struct.pack(">Hh", *m) for m in metrics[:full])
+                    + b"".join(struct.pack(">h", m[1]) for m in metrics[full:]),
+            "glyf": b"".join(outlines),
+            "loca": struct.pack(f">{n + 1}H", *(o // 2 for o in offsets)) if short
+                    else struct.pack(f">{n + 1}I", *offsets),
+            "cmap": _cmap(sorted((code, i) for i, g in enumerate(keep) for code in self.codes.get(g, ()))),
+        }
+        return {self.order[g]: i for i, g in enumerate(keep)}, _sfnt(tables)
+
+
+def _checksum(data: bytes | bytearray) -> int:
+    words = array.array("I", bytes(data) + b"\0" * (-len(data) % 4))
+    if sys.byteorder == "little":
+        words.byteswap()
+    return sum(words) & 0xFFFFFFFF
+
+
+def _sfnt(tables: dict[str, bytes]) -> bytes:
+    """A TrueType font file of `tables` (directory sorted by tag, tables 4-byte aligned, the head
+    table's checkSumAdjustment set)."""
+    tags = sorted(tables)
+    selector = len(tags).bit_length() - 1
+    out = [struct.pack(">IHHHH", 0x00010000, len(tags), 16 << selector, selector, 16 * (len(tags) - (1 << selector)))]
+    offset = 12 + 16 * len(tags)
+    body, head = [], 0
+    for tag in tags:
+        data = tables[tag]
+        out.append(struct.pack(">4sIII", tag.encode("latin-1"), _checksum(data), offset, len(data)))
+        body.append(data + b"\0" * (-len(data) % 4))
+        head = offset if tag == "head" else head
+        offset += len(body[-1])
+    font = bytearray(b"".join(out + body))
+    font[head + 8:head + 12] = struct.pack(">I", (0xB1B0AFBA - _checksum(font)) & 0xFFFFFFFF)
+    return bytes(font)
+
+
+def _cmap(pairs: list[tuple[int, int]]) -> bytes:
+    """A cmap of (code point, glyph id) pairs: format 4 for the BMP, and format 12 for all when
+    there are code points beyond it."""
+    bmp = [(c, g) for c, g in pairs if c <= 0xFFFF]
+    segments: list[list[int]] = []  # [first, last, glyph id - code point]
+    for c, g in bmp:
+        if segments and c == segments[-1][1] + 1 and g - c == segments[-1][2]:
+            segments[-1][1] = c
+        else:
+            segments.append([c, c, g - c])
+    segments.append([0xFFFF, 0xFFFF, 1])
+    k = len(segments)
+    selector = k.bit_length() - 1
+    body = (struct.pack(">HHHH", 2 * k, 2 << selector, selector, 2 * k - (2 << selector))
+            + struct.pack(f">{k}H", *(s[1] for s in segments)) + b"\0\0"
+            + struct.pack(f">{k}H", *(s[0] for s in segments))
+            + struct.pack(f">{k}H", *(s[2] & 0xFFFF for s in segments)) + bytes(2 * k))
+    subtables = [(3, 1, struct.pack(">HHH", 4, 6 + len(body), 0) + body)]
+    if len(bmp) < len(pairs):
+        groups: list[list[int]] = []  # [first, last, first glyph id]
+        for c, g in pairs:
+            if groups and c == groups[-1][1] + 1 and g == groups[-1][2] + c - groups[-1][0]:
+                groups[-1][1] = c
+            else:
+                groups.append([c, c, g])
+        subtables.append((3, 10, struct.pack(">HHIII", 12, 0, 16 + 12 * len(groups), 0, len(groups))
+                          + b"".join(struct.pack(">III", *grp) for grp in groups)))
+    offset = 4 + 8 * len(subtables)
+    records, data = [], []
+    for platform, encoding, table in subtables:
+        records.append(struct.pack(">HHI", platform, encoding, offset))
+        data.append(table)
+        offset += len(table)
+    return struct.pack(">HH", 0, len(subtables)) + b"".join(records + data)
+
+
+class _Cut:
+    """The font program of one document's face, standing in for fpdf2's fontTools font: fpdf2's
+    font writer asks the subsetter to cut it (`_Subsetter`), then for its glyph ids and bytes."""
+
+    def __init__(self, program: _Program):
+        self.program = program
+        self.gids: dict[str, int] = {}
+        self.data = b""
+
+    def cut(self, names: Iterable[str]) -> None:
+        self.gids, self.data = self.program.cut(names)
+
+    def getGlyphID(self, name: str) -> int:  # noqa: N802 - fontTools' name
+        return self.gids[name]
+
+    def save(self, stream) -> None:
+        stream.write(self.data)
+
+    def close(self) -> None:
+        return None
+
+    def __contains__(self, tag: str) -> bool:  # fpdf2 looks for a "CFF " table
+        return False
+
+
+class _Subsetter(ftsubset.Subsetter):
+    def subset(self, font) -> None:
+        if isinstance(font, _Cut):
+            font.cut(self.glyph_names_requested)
+        else:
+            super().subset(font)
+
+
+def _fast_output() -> type[OutputProducer] | None:
+    """fpdf2's OutputProducer whose font writer resolves `ftsubset` to a subsetter that cuts `_Cut`
+    programs by copying bytes (fontTools' for any other font): fpdf2's own writer, run with one
+    name rebound. None when the installed fpdf2 writes fonts differently (then fontTools cuts)."""
+    write = OutputProducer._add_fonts
+    if "ftsubset" not in write.__code__.co_names:  # pragma: no cover - another fpdf2
+        return None
+    names = dict(write.__globals__, ftsubset=types.SimpleNamespace(Options=ftsubset.Options, Subsetter=_Subsetter))
+    rebound = types.FunctionType(write.__code__, names, write.__name__, write.__defaults__, write.__closure__)
+    return type("FastOutputProducer", (OutputProducer,), {"_add_fonts": rebound})
+
+
+_FAST_OUTPUT = _fast_output()
 
 
 class SubsetPdf(CJKPdf):
@@ -157,19 +368,23 @@ class SubsetPdf(CJKPdf):
     def add_font(self, family=None, style="", fname=None, **kwargs):  # type: ignore[override]
         fonts = getattr(self, "_subset_fonts", None)
         if family == FAMILY and fonts is not None and fonts.regular is not None:
-            fname = str(fonts.bold if "B" in (style or "").upper() and fonts.bold else fonts.regular)
-            kwargs["collection_font_number"] = 0
-            super().add_font(family, style, fname, **kwargs)
-            # fpdf2 saves the (re-subset) font of every file: with recalcBBoxes on, fontTools
-            # executes every kept CFF charstring to recompute bounding boxes (head, hhea, vhea,
-            # CFF FontBBox) - most of the cost of writing a PDF. The boxes of the subset face are
-            # already valid for the glyphs kept; PDF viewers use the descriptor fpdf2 writes.
-            for font in self.fonts.values():
-                ttfont = getattr(font, "ttfont", None)
-                if ttfont is not None:
-                    ttfont.recalcBBoxes = False
+            style = "".join(sorted((style or "").upper()))
+            path = fonts.bold if "B" in style and fonts.bold else fonts.regular
+            fontkey = f"{family.lower()}{style}"
+            self.fonts[fontkey] = fonts.face(self, path, fontkey, style)
             return None
         return super().add_font(family, style, fname, **kwargs)
+
+    def output(self, *args, **kwargs):  # type: ignore[override]
+        """fpdf2's output, cutting the subset faces with `_Program` (see `_fast_output`) and
+        compressing the streams at STREAM_COMPRESSION."""
+        if _FAST_OUTPUT is not None:
+            kwargs.setdefault("output_producer_class", _FAST_OUTPUT)
+        level, PDFContentStream._COMPRESSION_LEVEL = PDFContentStream._COMPRESSION_LEVEL, STREAM_COMPRESSION
+        try:
+            return super().output(*args, **kwargs)
+        finally:
+            PDFContentStream._COMPRESSION_LEVEL = level
 
     def bold(self, text: str) -> str:
         """"B" when `text` can be drawn with the run's bold face, else "" (regular)."""
@@ -190,6 +405,14 @@ class FastPdf(SubsetPdf):
 
     _fast = True
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # per document: a cell's text and its width / its encoding recur (labels, numbers), and
+        # so do a table's cell borders
+        self._units: dict[int, dict[str, int]] = {}  # per font
+        self._encoded: dict[int, dict[str, str]] = {}
+        self._grids: dict[tuple, str] = {}
+
     def row(self, x: float, y: float, widths, h: float, texts, *, size: float, aligns="C", style: str = "",
             border: bool = True, fill: tuple[int, int, int] | None = None, min_size: float = 6.0) -> None:
         if isinstance(aligns, str):
@@ -207,34 +430,47 @@ class FastPdf(SubsetPdf):
             self.fit_cell(w, h, t, align=a, style=style, size=size, border=1 if border else 0, fill=bool(fill))
 
     def _fast_row(self, x, y, widths, h, texts, size, aligns, style, border, fill, min_size) -> None:
-        from examflow.printing.pdf import FAMILY as _FAMILY
-
         k, page_h = self.k, self.h
         total = sum(widths)
         if fill:
             self.set_fill_color(*fill)
             self.rect(x, y, total, h, style="F")
-        self.set_font(_FAMILY, style, size)
+        if (self.font_family, self.font_style, self.font_size_pt) != (FAMILY, style, size):
+            self.set_font(FAMILY, style, size)
         font = self.current_font
         ops: list[str] = []
-        if border:
-            cx = x
-            for w in widths:
-                ops.append(f"{cx * k:.2f} {(page_h - y) * k:.2f} {w * k:.2f} {-h * k:.2f} re")
-                cx += w
-            ops.append("S")
+        if border:  # the cells' rectangles: only y changes from row to row of a table
+            key = (x, tuple(widths), h)
+            grid = self._grids.get(key)
+            if grid is None:
+                cells, cx = [], x
+                for w in widths:
+                    cells.append(f"{cx * k:.2f} \0 {w * k:.2f} {-h * k:.2f} re")
+                    cx += w
+                grid = self._grids[key] = " ".join(cells) + " S"
+            ops.append(grid.replace("\0", f"{(page_h - y) * k:.2f}"))
         later = []
         texts_ops: list[str] = []
         cx = x
         margin = self.c_margin
+        i = font.i
+        units, encoded = self._units.setdefault(i, {}), self._encoded.setdefault(i, {})
+        checked = self._checked
+        if size > font.biggest_size_pt:
+            font.biggest_size_pt = size
+        head = f"BT /F{i} {size:.2f} Tf "
+        base_y = f" {(page_h - (y + h / 2 + 0.3 * size / k)) * k:.2f} Td "
         for w, t, a in zip(widths, texts, aligns):
             s = "" if t is None else str(t)
             if s:
-                if self.needs_fallback(s):
+                if not s.isascii() and (checked[s] if s in checked else self.needs_fallback(s)):
                     later.append((cx, w, s, a))
                 else:
                     pt = size
-                    tw = font.get_text_width(s, pt, None)[1] / k
+                    u = units.get(s)
+                    if u is None:
+                        u = units[s] = sum(font.cw[ord(c)] for c in s)
+                    tw = u * pt * 0.001 / k  # fpdf2's get_text_width
                     room = w - 2 * margin
                     if tw > room > 0:
                         pt = max(min_size, size * room / tw * 0.98)
@@ -250,9 +486,14 @@ class FastPdf(SubsetPdf):
                         tx = cx + w - margin - tw
                     else:
                         tx = cx + (w - tw) / 2
-                    ty = y + h / 2 + 0.3 * pt / k
-                    texts_ops.append(f"BT /F{font.i} {pt:.2f} Tf {tx * k:.2f} {(page_h - ty) * k:.2f} Td "
-                                     f"{font.encode_text(s)} ET")
+                    code = encoded.get(s)
+                    if code is None:  # encoding registers the glyphs in the document's subset
+                        code = encoded[s] = font.encode_text(s)
+                    if pt == size:
+                        texts_ops.append(f"{head}{tx * k:.2f}{base_y}{code} ET")
+                    else:
+                        ty = y + h / 2 + 0.3 * pt / k
+                        texts_ops.append(f"BT /F{i} {pt:.2f} Tf {tx * k:.2f} {(page_h - ty) * k:.2f} Td {code} ET")
             cx += w
         if texts_ops:
             self._set_font_for_page(font, size, wrap_in_text_object=False)  # registers the page resource
