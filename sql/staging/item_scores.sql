@@ -26,9 +26,7 @@ WITH cs AS NOT MATERIALIZED (
     -- (hundreds) instead of once per item row (millions)
     SELECT response, letters, regexp_full_match(letters, '[A-Z]+') AS all_letters, ascii(right(letters, 1)) AS highest
     FROM (SELECT response, nullif(answer_letters(response), '') AS letters
-          FROM (SELECT DISTINCT unnest(map_values(responses)) AS response
-                FROM staging.scripts WHERE exam_id = getvariable('exam_id'))
-          WHERE response IS NOT NULL)
+          FROM (SELECT DISTINCT unnest(map_values(responses)) AS response FROM cs) WHERE response IS NOT NULL)
 ), version_keys AS (
     -- the key of each paper version of an AB-versioned item (keys arrive normalised from exam.yaml)
     SELECT ino, e.key AS version, e.value AS answer_key
@@ -36,7 +34,7 @@ WITH cs AS NOT MATERIALIZED (
 ), scripts AS NOT MATERIALIZED (
     -- present: sat the paper (an absent mark with answers counts once accepted; an all-blank
     -- script settled as absent does not)
-    SELECT cs.exam_id, cs.script_no, cs.subject, cs.owner, cs.script_ref, cs.exam_no, cs.optional_choice,
+    SELECT cs.exam_id, cs.script_no, cs.subject, cs.owner, cs.script_ref, cs.exam_no, cs.optional_choice, cs.responses,
         coalesce(upper(rv.value), cs.paper_version) AS version,
         (NOT cs.absent_mark OR ra.action IS NOT NULL) AND rb.action IS NULL AS present
     FROM cs
@@ -73,18 +71,16 @@ WITH cs AS NOT MATERIALIZED (
 ), grid AS NOT MATERIALIZED (
     -- every item of every counted script
     SELECT sc.exam_id, sc.script_no, sc.subject, sc.owner AS student_id, sc.script_ref, sc.exam_no AS scanned_exam_no,
-        sc.optional_choice, sc.version, sc.present, si.subjective, si.optional, si.items
+        sc.optional_choice, sc.version, sc.present, sc.responses, si.subjective, si.optional, si.items
     FROM scripts sc JOIN subject_items si ON si.subject = sc.subject
 ), objective AS NOT MATERIALIZED (
     SELECT o.* EXCLUDE (key), CASE WHEN o.versioned THEN vk.answer_key ELSE o.key END AS answer_key,
         ls.letters AS letter_set, ls.all_letters, ls.highest,
         coalesce(o.scanned_exam_no, o.script_ref) AS mark_ref, NULL::DOUBLE AS mark_final,
         false AS is_marked, false AS out_of_range, false AS disagreement, false AS has_mark_row
-    -- the answers read: staging.scripts' map of the sheet, looked up per item
-    FROM (SELECT g.* EXCLUDE (subjective, items), unnest([
-              struct_insert(i, response := sr.responses[i.item]) FOR i IN g.items], recursive := true)
-          FROM grid g JOIN staging.scripts sr ON sr.exam_id = getvariable('exam_id') AND sr.script_no = g.script_no
-          WHERE NOT g.subjective) o
+    FROM (SELECT g.* EXCLUDE (responses, subjective, items), unnest([
+              struct_insert(i, response := g.responses[i.item]) FOR i IN g.items], recursive := true)
+          FROM grid g WHERE NOT g.subjective) o
     LEFT JOIN version_keys vk ON vk.ino = o.ino AND vk.version = o.version
     LEFT JOIN letter_sets ls ON ls.response = o.response
 ), subjective AS NOT MATERIALIZED (
@@ -98,7 +94,7 @@ WITH cs AS NOT MATERIALIZED (
         coalesce(md.out_of_range, mo.out_of_range, false) AS out_of_range,
         coalesce(md.disagreement, mo.disagreement, false) AS disagreement,
         md.ino IS NOT NULL OR mo.item IS NOT NULL AS has_mark_row
-    FROM (SELECT g.* EXCLUDE (subjective, items), unnest(g.items, recursive := true)
+    FROM (SELECT g.* EXCLUDE (responses, subjective, items), unnest(g.items, recursive := true)
           FROM grid g WHERE g.subjective) g
     LEFT JOIN script_marks md ON md.script_no = g.script_no AND md.ino = g.ino
     LEFT JOIN orphan_marks mo ON md.ino IS NULL AND mo.subject = g.subject AND mo.student_id = g.student_id

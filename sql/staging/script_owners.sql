@@ -3,9 +3,8 @@
 -- (assign_student / void), then
 -- scripts outside the student's subjects (NOT_ENROLLED), then duplicates of one student's script.
 -- Each step is detected on the state before its own settlements, so a settled problem stays listed.
--- The answers read stay in staging.scripts (a map per sheet): only repeated sheets need them here.
 WITH sc AS (
-    SELECT * EXCLUDE (responses) FROM staging.scripts WHERE exam_id = getvariable('exam_id')
+    SELECT * FROM staging.scripts WHERE exam_id = getvariable('exam_id')
 ), res AS (
     SELECT * FROM staging.resolutions WHERE exam_id = getvariable('exam_id') AND is_latest AND static_error IS NULL
 ), s1 AS (
@@ -39,13 +38,12 @@ WITH sc AS (
     SELECT subject, owner2 FROM live WHERE is_live GROUP BY ALL HAVING count(*) > 1
 ), copies AS (
     -- answers compared only where a student has several live copies, in (file, row) order
-    SELECT l.source_file, l.source_row, row_number() OVER w AS copy_no,
-        answers_key(s.responses, l.optional_choice, l.absent_mark) AS answers,
-        first_value(answers_key(s.responses, l.optional_choice, l.absent_mark)) OVER w AS first_answers
-    FROM live l SEMI JOIN multi m ON m.subject = l.subject AND m.owner2 = l.owner2
-    JOIN staging.scripts s ON s.exam_id = getvariable('exam_id') AND s.script_no = l.script_no
-    WHERE l.is_live
-    WINDOW w AS (PARTITION BY l.subject, l.owner2 ORDER BY l.source_file, l.source_row)
+    SELECT source_file, source_row, row_number() OVER w AS copy_no,
+        answers_key(responses, optional_choice, absent_mark) AS answers,
+        first_value(answers_key(responses, optional_choice, absent_mark)) OVER w AS first_answers
+    FROM live SEMI JOIN multi USING (subject, owner2)
+    WHERE is_live
+    WINDOW w AS (PARTITION BY subject, owner2 ORDER BY source_file, source_row)
 ), d AS (
     SELECT live.*, CASE WHEN live.is_live THEN coalesce(c.copy_no, 1) END AS copy_no,
         CASE WHEN c.copy_no > 1 THEN
