@@ -46,17 +46,15 @@ def frame_query(suite: dict) -> str:
     for every row exactly when it holds for every distinct value, so GX gets the distinct tuples
     (hundreds of rows instead of millions of marks), a column only checked for NULL reduced to
     NULL / not NULL."""
-    table = suite["meta"]["table"]
     expectations = suite["expectations"]
     columns = columns_of(suite)
-    if not columns:
-        return f"SELECT * FROM {table} WHERE exam_id = ?"
-    if any(e["type"] not in VALUE_RULES or "mostly" in e["kwargs"] for e in expectations):
-        return f"SELECT {', '.join(_quote(c) for c in columns)} FROM {table} WHERE exam_id = ?"
-    rules = {c: {e["type"] for e in expectations if e["kwargs"].get("column") == c} for c in columns}
-    select = [f"CASE WHEN {_quote(c)} IS NOT NULL THEN '' END AS {_quote(c)}"
-              if rules[c] == {"expect_column_values_to_not_be_null"} else _quote(c) for c in columns]
-    return f"SELECT DISTINCT {', '.join(select)} FROM {table} WHERE exam_id = ?"
+    select, distinct = ", ".join(_quote(c) for c in columns) or "*", ""
+    if columns and all(e["type"] in VALUE_RULES and "mostly" not in e["kwargs"] for e in expectations):
+        rules = {c: {e["type"] for e in expectations if e["kwargs"].get("column") == c} for c in columns}
+        select = ", ".join(f"CASE WHEN {_quote(c)} IS NOT NULL THEN '' END AS {_quote(c)}"
+                           if rules[c] == {"expect_column_values_to_not_be_null"} else _quote(c) for c in columns)
+        distinct = "DISTINCT "
+    return f"SELECT {distinct}{select} FROM {suite['meta']['table']} WHERE exam_id = ?"
 
 
 def _quote(column: str) -> str:

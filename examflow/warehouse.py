@@ -18,6 +18,7 @@ import yaml
 
 from examflow import settings
 from examflow.ingest import RawExam
+from examflow.stages import EPHEMERAL, VIEWS
 from examflow.tables import CONTRACTS
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -113,8 +114,6 @@ def model_sql(model: str) -> str:
 
 def run_models(con: duckdb.DuckDBPyConnection, exam_id: str, models: list[str]) -> dict[str, int]:
     """Materialise `models` ('staging/scripts', 'mart/totals', ...) for one exam in one transaction."""
-    from examflow.stages import EPHEMERAL, VIEWS
-
     counts = {}
     con.execute("SET VARIABLE exam_id = ?", [exam_id])
     con.execute((SQL_DIR / "macros.sql").read_text(encoding="utf-8"))
