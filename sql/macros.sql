@@ -48,3 +48,6 @@ CREATE OR REPLACE TEMP MACRO mask_phone(v) AS
     CASE WHEN nullif(phone_digits(v), '') IS NULL THEN NULL
          WHEN length(phone_digits(v)) <= 7 THEN repeat('*', length(phone_digits(v)))
          ELSE left(phone_digits(v), 3) || repeat('*', length(phone_digits(v)) - 7) || right(phone_digits(v), 4) END;
+-- the keys of an AB-versioned item (raw.items.keys, JSON {version: key}) as a list of {key: version,
+-- value: that version's answer key}
+CREATE OR REPLACE TEMP MACRO version_keys(keys) AS map_entries(CAST(keys AS MAP(VARCHAR, VARCHAR)));

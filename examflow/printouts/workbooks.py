@@ -55,6 +55,7 @@ WORKBOOK_TABLES = [
 
 TRACK_ORDER = {"physics": 0, "history": 1, "all": 2}
 ITEM_TYPE = {"single": "单选", "multi": "多选", "subjective": "主观题", "numeric": "数值填涂", "fill": "填空"}
+MARKER_ROLE = {"first": "一评", "second": "二评", "arbitration": "仲裁"}
 CODE_NAME = {
     "UNKNOWN_EXAM_NO": "考号无法匹配", "DUPLICATE_SCAN": "重复扫描", "DUPLICATE_CONFLICT": "考号重复(答卷不同)",
     "MISSING_SCRIPT": "缺答卷", "ABSENT_BUT_ANSWERED": "缺考却有作答", "NOT_ENROLLED": "未选考该科",
@@ -438,13 +439,19 @@ def write_teacher_quant(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
         else:
             rows = mq.to_dicts()
             _label_rows(rows, data)
+            roles = list(MARKER_ROLE)
+            for r in rows:
+                r["_role"] = MARKER_ROLE.get(r.get("role"), r.get("role"))
             rows.sort(key=lambda r: (data.subject_order(r.get("subject")), _item_key(r.get("item")),
-                                     r.get("marker") or ""))
+                                     r.get("marker") or "",
+                                     roles.index(r["role"]) if r.get("role") in roles else len(roles)))
             cols = _present([Column("_subject", "学科"), Column("item", "题号", "id"), Column("marker", "阅卷人工号", "id"),
-                             Column("marker_name", "阅卷人"), Column("n_marked", "阅卷量", "int"),
+                             Column("marker_name", "阅卷人"), Column("_role", "评次"), Column("n_marked", "阅卷量", "int"),
                              Column("mean", "平均给分", "decimal"), Column("sd", "标准差", "decimal"),
                              Column("n_double", "双评卷数", "int"), Column("disagreement_rate", "超差率", "rate"),
-                             Column("mean_abs_diff", "平均分差", "decimal")], mq.columns, ("_subject",))
+                             Column("mean_abs_diff", "平均分差", "decimal"),
+                             Column("n_overruled", "被仲裁数", "int")], mq.columns,
+                            ("_subject",) + (("_role",) if "role" in mq.columns else ()))
             wb.add_table("阅卷质量", rows, cols, title=f"{title} 阅卷质量")
         _note_sheet(wb, name, notes)
     return wb.printed  # type: ignore[return-value]
@@ -519,16 +526,19 @@ def write_item_analysis(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
 
 
 def _options_sheet(wb: WorkbookWriter, data: ExamData, io_: pl.DataFrame, positions: dict) -> None:
-    """One row per objective item: its key, the share of each letter, blank and invalid; the
-    values read on numeric items listed in one text column."""
-    items: dict[tuple[str, str], dict[str, Any]] = {}
+    """One row per objective item and paper version (全卷 pools the versions; an AB-versioned item
+    also has a row per version, with that version's key): its key, the share of each letter, blank
+    and invalid; the values read on numeric items listed in one text column."""
+    items: dict[tuple[str, str, str], dict[str, Any]] = {}
     letters: set[str] = set()
     for r in io_.to_dicts():
-        key = (r["subject"], r["item"])
+        version = r.get("paper_version") or "*"
+        key = (r["subject"], r["item"], version)
         it = items.setdefault(key, {"_subject": data.subject_name(r["subject"]), "subject": r["subject"],
                                     "item": r["item"], "_type": ITEM_TYPE.get(r.get("type"), r.get("type")),
-                                    "position": r.get("position", positions.get(key)), "_keys": [], "_values": [],
-                                    "n": r.get("n")})
+                                    "position": r.get("position", positions.get(key[:2])), "_keys": [],
+                                    "_values": [], "n": r.get("n"), "version": version,
+                                    "_version": "全卷" if version == "*" else version})
         opt = r.get("option")
         share = r.get("share")
         if r.get("is_key"):
@@ -547,9 +557,12 @@ def _options_sheet(wb: WorkbookWriter, data: ExamData, io_: pl.DataFrame, positi
         vals = sorted(it.pop("_values"), key=lambda x: (-(x[2] or 0), _nulls_last(x[0])))
         it["_other"] = "、".join(f"{v}（{(s or 0) * 100:.1f}%）" for _, v, s, _n in vals if (s or 0) > 0)
         rows.append(it)
-    rows.sort(key=lambda r: (data.subject_order(r["subject"]), _nulls_last(r.get("position")), _item_key(r["item"])))
-    cols = [Column("_subject", "学科"), Column("item", "题号", "id"), Column("_type", "题型"),
-            Column("_key", "答案"), Column("n", "人数", "int")]
+    rows.sort(key=lambda r: (data.subject_order(r["subject"]), _nulls_last(r.get("position")), _item_key(r["item"]),
+                             r["version"] != "*", r["version"]))
+    cols = [Column("_subject", "学科"), Column("item", "题号", "id"), Column("_type", "题型")]
+    if any(r["version"] != "*" for r in rows):
+        cols.append(Column("_version", "卷型"))
+    cols += [Column("_key", "答案"), Column("n", "人数", "int")]
     cols += [Column(f"opt:{x}", x, "rate") for x in sorted(letters)]
     cols += [Column("opt:blank", "未作答", "rate"), Column("opt:invalid", "无效", "rate")]
     if any(r["_other"] for r in rows):

@@ -4,7 +4,7 @@
 -- count. Ephemeral (examflow.stages): a temp view the models read as `item_results`, because at
 -- 8 M rows per 50,000 students the join is cheaper than storing it.
 SELECT i.subject, i.item, i.group_first IS NOT NULL AS optional, i.student_id, s.class_id, s.track, i.type, i.score,
-    s.raw_score, s.score_order, i.letters, i.read_status
+    s.raw_score, s.score_order, i.letters, i.read_status, i.paper_version
 FROM staging.item_scores i
 JOIN staging.subject_ranked s ON s.script_no = i.script_no AND s.exam_id = getvariable('exam_id') AND s.status = 'ok'
 WHERE i.exam_id = getvariable('exam_id') AND i.counted

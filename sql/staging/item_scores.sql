@@ -30,7 +30,7 @@ WITH cs AS NOT MATERIALIZED (
 ), version_keys AS (
     -- the key of each paper version of an AB-versioned item (keys arrive normalised from exam.yaml)
     SELECT ino, e.key AS version, e.value AS answer_key
-    FROM (SELECT ino, unnest(map_entries(CAST(keys AS MAP(VARCHAR, VARCHAR)))) AS e FROM items WHERE versioned)
+    FROM (SELECT ino, unnest(version_keys(keys)) AS e FROM items WHERE versioned)
 ), scripts AS NOT MATERIALIZED (
     -- present: sat the paper (an absent mark with answers counts once accepted; an all-blank
     -- script settled as absent does not)
@@ -162,7 +162,7 @@ WITH cs AS NOT MATERIALIZED (
     FROM counted
 )
 SELECT s.exam_id, s.script_no, s.subject, s.student_id, s.item, s.type, s.present, s.response, s.letters, s.read_status,
-    s.answer_key, CASE WHEN s.type = 'subjective' THEN s.mark_ref END AS mark_ref, s.counted, s.item_problem,
+    s.answer_key, CASE WHEN s.versioned THEN s.version END AS paper_version, CASE WHEN s.type = 'subjective' THEN s.mark_ref END AS mark_ref, s.counted, s.item_problem,
     s.group_first, s.choice_conflict, s.n_bubbled, s.n_answered,
     coalesce(rs.score_value, rf.score_value, s.read_score) AS score,
     rs.score_value IS NOT NULL OR rf.score_value IS NOT NULL AS score_set

@@ -1,5 +1,6 @@
 -- Marks per subject, exam number (as the marking export has it) and subjective item: the newest
--- row in (file, row) order wins; the final score follows rules.md §2.
+-- row in (file, row) order wins; the final score follows rules.md §2 (arbitrated: it is the
+-- arbitration mark, which replaces the first two).
 WITH keyed AS NOT MATERIALIZED (
     SELECT * FROM raw.marks WHERE exam_id = getvariable('exam_id') AND nullif(trim(exam_no), '') IS NOT NULL
 ), repeated AS (
@@ -35,8 +36,9 @@ WITH keyed AS NOT MATERIALIZED (
 )
 SELECT *,
     s1 IS NOT NULL AND s2 IS NOT NULL AND sa IS NULL AND abs(s1 - s2) > tolerance AS disagreement,
+    NOT out_of_range AND sa IS NOT NULL AS arbitrated,
     CASE WHEN out_of_range THEN NULL
-         WHEN sa IS NOT NULL THEN sa
+         WHEN arbitrated THEN sa
          WHEN s1 IS NOT NULL AND s2 IS NOT NULL AND abs(s1 - s2) <= tolerance THEN round_half_up(s1 + s2) / 2
          WHEN s1 IS NOT NULL AND s2 IS NOT NULL THEN NULL
          ELSE coalesce(s1, s2) END AS final_score,
