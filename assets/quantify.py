@@ -16,10 +16,12 @@ DESCRIPTIONS = {
     "teacher_quant": "教师量化: per teacher × class × subject (and pooled, class '*'), head teachers on the "
                      "class total, with quant_score.",
     "quant_formula": "The teacher quantification formula in force, as printed under every teacher table.",
-    "marker_quality": "阅卷质量: per marker × subject × item: marks given, mean, sd, disagreement rate, mean |diff|.",
+    "marker_quality": "阅卷质量: per marker × subject × item × role (first, second, arbitration): marks given, "
+                      "mean, sd, disagreement rate, mean |diff|, marks an arbitration replaced.",
     "item_analysis": "小题分析: per item: n, mean, difficulty, discrimination (27% groups), item-total r, "
                      "full and zero rates.",
-    "item_options": "Per objective item: share of each option, blank and invalid.",
+    "item_options": "Per objective item (pooled, paper_version '*', and per AB version): share of each option, "
+                    "blank and invalid.",
     "class_items": "Per class × item: difficulty and its difference to the cohort.",
     "subject_reliability": "Per subject: Cronbach's alpha over the non-optional items.",
     "knowledge": "Per class × subject × knowledge point: score rate (class '*' = cohort) and its difference.",

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.builders import BIO_MARKS, BIO_SCAN_HEADER, BIO_SCANS, mini_exam, write_csv, write_yaml
+from examflow import warehouse
 from tests.conftest import query, query_dicts, run
 
 EXAM_ID = "options-2026"
@@ -45,10 +46,8 @@ MARKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def wh(tmp_path_factory):
-    base = tmp_path_factory.mktemp("options")
-    folder = base / "exams" / EXAM_ID
+def write_exam(root):
+    folder = root / EXAM_ID
     write_yaml(folder / "exam.yaml", EXAM)
     write_csv(folder / "roster.csv", ["学号", "姓名", "班级", "考号"],
               [(s, f"学生{s}", f"高三({c})班", no) for s, c, no, *_ in SCANS])
@@ -56,9 +55,15 @@ def wh(tmp_path_factory):
               [(no, "0", v, a1, a2) for _, _, no, v, a1, a2 in SCANS])
     write_csv(folder / "marks" / "数学阅卷.csv", ["考号", "题号", "一评", "一评教师", "二评", "二评教师", "仲裁", "仲裁教师"],
               [(no, "3", *rest) for no, *rest in MARKS])
-    warehouse = base / "wh" / "warehouse.duckdb"
-    run(folder, warehouse, printouts=True)
-    return warehouse
+    return folder
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory):
+    base = tmp_path_factory.mktemp("options")
+    path = base / "wh" / "warehouse.duckdb"
+    run(write_exam(base / "exams"), path, printouts=True)
+    return path
 
 
 def _options(wh, item):
@@ -167,3 +172,22 @@ def test_expected_is_false_for_an_accepted_not_enrolled_script(tmp_path):
     assert rows[("S03", "biology")] == (False, "ok", 5)
     assert rows[("S03", "math")][0] is True and rows[("S01", "biology")][0] is True
     assert sum(not r[0] for r in rows.values()) == 1
+
+
+NEW_COLUMNS = [("item_options", "paper_version"), ("marker_quality", "role"), ("marker_quality", "n_overruled"),
+               ("subject_scores", "expected")]
+
+
+def test_an_older_warehouse_gains_the_new_columns(tmp_path):
+    """A warehouse written before these columns existed keeps working: the next run adds them (the
+    mini exam's rows, not run again, hold NULL there) and fills them for the exam it runs."""
+    wh = tmp_path / "wh" / "warehouse.duckdb"
+    run(mini_exam(tmp_path / "exams"), wh)
+    with warehouse.connect(wh) as con:
+        for table, column in NEW_COLUMNS:
+            con.execute(f"ALTER TABLE mart.{table} DROP COLUMN {column}")
+    run(write_exam(tmp_path / "exams"), wh)
+    for table, column in NEW_COLUMNS:
+        filled = dict(query(wh, f"SELECT exam_id, bool_and({column} IS NOT NULL) FROM mart.{table} GROUP BY ALL"))
+        assert filled == {"mini-2026": False, EXAM_ID: True}, (table, column)
+    assert _options(wh, "2")[("B", "D")] == (0.5, 4, True)

@@ -25,9 +25,9 @@ KEYS = {
     "borderline": ["student_id", "line"],
     "teacher_quant": ["teacher_id", "class_id", "subject"],
     "quant_formula": [],
-    "marker_quality": ["marker", "subject", "item"],
+    "marker_quality": ["marker", "subject", "item", "role"],
     "item_analysis": ["subject", "item"],
-    "item_options": ["subject", "item", "option"],
+    "item_options": ["subject", "item", "paper_version", "option"],
     "class_items": ["class_id", "subject", "item"],
     "subject_reliability": ["subject"],
     "knowledge": ["class_id", "subject", "knowledge"],
@@ -130,6 +130,9 @@ def test_tiny_marker_quality(tiny_wh):
     t01 = [5, 2, 4, 6, 3, 2]
     assert rows["T01"] == ("陈老师", 6, pytest.approx(22 / 6), pytest.approx(_pop_sd(t01)), 0.4, pytest.approx(1.2))
     assert rows["T02"][:3] == ("周老师", 5, pytest.approx(3.6))
+    # 1002 went to arbitration (3, no arbiter named: no arbitration row): one mark of each replaced
+    roles = query(tiny_wh, "SELECT marker, role, n_overruled FROM mart.marker_quality WHERE exam_id = ?", [EXAM])
+    assert sorted(roles) == [("T01", "first", 1), ("T02", "second", 1)]
 
 
 def test_tiny_teacher_rows(tiny_wh):

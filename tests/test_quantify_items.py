@@ -188,8 +188,8 @@ def test_alpha_matches_numpy(gen):
 def test_option_shares(gen):
     wh, truth = gen
     ok = _ok(truth)
-    rows = {(r[0], r[1]): r[2] for r in query(wh, "SELECT item, option, share FROM mart.item_options WHERE exam_id = ?",
-                                             [EXAM_ID])}
+    rows = {(r[0], r[1]): r[2] for r in query(wh, "SELECT item, option, share FROM mart.item_options WHERE exam_id = ? "
+                                                  "AND paper_version = '*'", [EXAM_ID])}
     for i, key, _ in SINGLES:
         reads = [truth["read"][i][s] for s in np.flatnonzero(ok)]
         n = len(reads)
@@ -202,6 +202,7 @@ def test_option_shares(gen):
         reads = [truth["read"][i][s] for s in np.flatnonzero(ok)]
         for letter in LETTERS:
             assert rows[(i, letter)] == pytest.approx(sum(letter in r for r in reads) / len(reads)), (i, letter)
+        assert rows[(i, "blank")] == pytest.approx(sum(r == "" for r in reads) / len(reads))
     reads = [truth["read"][NUMERIC[0]][s] for s in np.flatnonzero(ok)]
     for value in set(reads):
         assert rows[(NUMERIC[0], value)] == pytest.approx(reads.count(value) / len(reads))
