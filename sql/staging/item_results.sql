@@ -1,5 +1,5 @@
 -- Every counted item of every `ok` script (rules.md §8) with the student's class, track, raw subject
--- score and its place in the subject (score_order): what item analysis, option shares, class × item, knowledge points and reliability
+-- score and its place in the subject (score_order), the paper version on AB-versioned items: what item analysis, option shares, class × item, knowledge points and reliability
 -- are computed over. Pending, absent and void scripts never enter, nor optional items that did not
 -- count. Ephemeral (examflow.stages): a temp view the models read as `item_results`, because at
 -- 8 M rows per 50,000 students the join is cheaper than storing it.
