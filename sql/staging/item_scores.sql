@@ -3,8 +3,7 @@
 -- choose_optional, ORPHAN_MARKS assign_student), and the item-level problems found.
 -- One row per (subject, student, item), the most numerous rows of an exam: only what varies by item
 -- is kept (paper_version only on AB-versioned items, NULL elsewhere). The script's details are
--- staging.script_owners' counting row of (subject, student_id),
--- the item's are raw.items'.
+-- staging.script_owners' counting row of (subject, student_id), the item's are raw.items'.
 -- Item rows are laid out per script from its subject's item list (an objective item's response read
 -- from the script's answers on the way), and the joins left at item level run on two integers, the
 -- script's `script_no` (staging.scripts) and the item's `ino`: at 8 M rows per 50,000 students, hash
