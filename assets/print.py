@@ -1,15 +1,18 @@
 """Stage 5, print: the exam's printouts under `<output folder>/<exam_id>/` (outputs.md, Printouts),
-one audit row per file. Thin: the work is examflow.printouts. Each asset can be re-materialised
-alone from the UI (it reads the warehouse's mart tables as they are)."""
+one audit row per file. Thin: the work is examflow.printing. Each asset can be re-materialised
+alone from the UI (it reads the warehouse's mart tables as they are). Without a Chinese font the PDF
+step fails with dg.Failure, whose description is the one-line fix. The PDFs come last (after the
+workbooks and the analysts' copy): a PDF step that cannot run leaves everything else written."""
 
 from pathlib import Path
 
 import dagster as dg
 
 from assets._stage import report
-from examflow.printouts import PrintRun, print_pdfs, print_workbooks
-from examflow.printouts.pdfs import PDF_TABLES
-from examflow.printouts.workbooks import WORKBOOK_TABLES
+from examflow.printing.class_pdfs import PDF_TABLES
+from examflow.printing.exam import PrintRun, print_pdfs, print_workbooks
+from examflow.printing.fonts import FontMissing
+from examflow.printing.workbooks import WORKBOOK_TABLES
 from pipelines.partitions import exam_partitions
 from pipelines.resources import ExamFoldersResource, WarehouseResource
 
@@ -33,7 +36,10 @@ def _metadata(run: PrintRun) -> dict:
 def _print(context: dg.AssetExecutionContext, printer, what: str, warehouse: WarehouseResource,
            exam_folders: ExamFoldersResource) -> dg.MaterializeResult:
     """Run one printout family for the partition's exam and report what it wrote."""
-    run = printer(Path(warehouse.path), context.partition_key, Path(exam_folders.output_dir))
+    try:
+        run = printer(Path(warehouse.path), context.partition_key, Path(exam_folders.output_dir))
+    except FontMissing as e:
+        raise dg.Failure(description=str(e), metadata={"exit code of examflow run": 4}) from e
     report(context, f"{run.exam_id}: {len(run.files)} {what} ({run.rows} rows) in {run.seconds:.1f}s under {run.folder}")
     for note in run.notes:
         context.log.warning(note)
@@ -49,7 +55,7 @@ def printout_workbooks(context: dg.AssetExecutionContext, warehouse: WarehouseRe
 
 
 @dg.asset(key=["printouts", "pdfs"], group_name="print", partitions_def=exam_partitions, kinds={"pdf"},
-          deps=_deps(PDF_TABLES),
+          deps=_deps(PDF_TABLES) + [dg.AssetKey(["printouts", "workbooks"]), dg.AssetKey("analyst_copy")],
           description="成绩单/<class>.pdf (scores, quantification summary, distribution chart) and "
                       "成绩条/<class>.pdf (score slips), each with an audit row.")
 def printout_pdfs(context: dg.AssetExecutionContext, warehouse: WarehouseResource,

@@ -14,9 +14,13 @@ import duckdb
 
 from examflow import settings
 from examflow.errors import ContractError
+from examflow.printing.fonts import FontMissing
 from examflow.warehouse import one
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+EXIT_CONTRACT = 2  # the exam folder breaks the input contract (and usage errors)
+EXIT_NO_FONT = 4  # the exam ran and its workbooks were written, but no Chinese font for the PDFs
 
 
 def _print_table(rows: list[tuple], headers: list[str]) -> None:
@@ -107,7 +111,23 @@ def cmd_status(args) -> int:
                 AND severity = 'blocking' GROUP BY code ORDER BY count(*) DESC""", [args.exam_id, subject]).fetchall()
             print(f"{subject:<12}{ok:>7}{pending:>9}{absent:>8}{void:>6}   "
                   + ", ".join(f"{c} {n}" for c, n in blockers))
+        failed = _pdf_failure(con, args.exam_id)
+    if failed:
+        print(f"printouts: the PDFs were not written ({failed[0]:%Y-%m-%d %H:%M}): {failed[1]}")
     return 0
+
+
+def _pdf_failure(con, exam_id: str) -> tuple | None:
+    """(when, why) when the exam's latest PDF printing failed as a whole (audit.extracts)."""
+    from examflow.printing.exam import PDF_STEP
+
+    if not one(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' "
+                    "AND table_name = 'extracts'")[0]:
+        return None
+    last = one(con, """SELECT "at", outcome, reason FROM audit.extracts WHERE exam_id = ?
+                      AND (template = ? OR template LIKE 'printouts/%.pdf') ORDER BY "at" DESC LIMIT 1""",
+               [exam_id, PDF_STEP])
+    return (last[0], last[2]) if last and last[1] == "failed" else None
 
 
 def cmd_abnormal(args) -> int:
@@ -320,7 +340,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ContractError as e:
         print(f"examflow: input contract broken: {e}", file=sys.stderr)
-        return 2
+        return EXIT_CONTRACT
+    except FontMissing as e:
+        print(f"examflow: PDF printouts not written: {e}", file=sys.stderr)
+        return EXIT_NO_FONT
     except FileNotFoundError as e:
         print(f"examflow: {e}", file=sys.stderr)
         return 2

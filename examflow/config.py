@@ -193,9 +193,11 @@ def load_exam(folder: Path) -> ExamConfig:
             raise ContractError("exam.yaml is missing: every exam folder needs one", str(path))
         path = alt
     fname = path.name
-    raw = _read_yaml(path, fname)
+    raw = _anchor_printing(_read_yaml(path, fname), folder, fname)
     school = folder.parent / "school.yaml"
-    settings = _merge(DEFAULTS, _read_yaml(school, "school.yaml") if school.exists() else {})
+    school_settings = _anchor_printing(_read_yaml(school, "school.yaml"), school.parent, "school.yaml") \
+        if school.exists() else {}
+    settings = _merge(DEFAULTS, school_settings)
     settings = _merge(settings, {k: v for k, v in raw.items() if k not in ("id", "subjects")})
     exam_id = str(raw.get("id", "")).strip()
     if not EXAM_ID.fullmatch(exam_id):
@@ -234,6 +236,32 @@ def load_exam(folder: Path) -> ExamConfig:
 
     check_settings(cfg.settings, fname)
     return cfg
+
+
+PRINTING_KEYS = {"font": "a font file for the PDFs", "templates": "a folder of templates over the package's",
+                 "school": "the school's name, printed under the title"}
+
+
+def _anchor_printing(data: dict, base: Path, name: str) -> dict:
+    """`printing:` of school.yaml / exam.yaml checked, its paths made absolute from the file's own
+    folder (the printouts run later, from the warehouse, wherever the command was started)."""
+    p = data.get("printing")
+    if p is None:
+        return data
+    if not isinstance(p, dict):
+        raise ContractError(f"printing must be a mapping, got {p!r}", name, column="printing")
+    unknown = set(p) - set(PRINTING_KEYS)
+    if unknown:
+        raise ContractError(f"printing: unknown keys {sorted(unknown)} (use "
+                            + ", ".join(f"{k}: {v}" for k, v in PRINTING_KEYS.items()) + ")", name, column="printing")
+    out = dict(p)
+    for key in ("font", "templates"):
+        if out.get(key) is not None:
+            path = Path(str(out[key])).expanduser()
+            out[key] = str(path if path.is_absolute() else (base / path).resolve())
+    if out.get("templates") and not Path(out["templates"]).is_dir():
+        raise ContractError(f"printing.templates: no folder {out['templates']}", name, column="printing.templates")
+    return {**data, "printing": out}
 
 
 def _read_yaml(path: Path, name: str) -> dict:

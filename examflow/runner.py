@@ -11,6 +11,7 @@ from pathlib import Path
 from examflow import settings
 from examflow.config import load_exam
 from examflow.errors import ContractError
+from examflow.printing.fonts import FontMissing
 
 log = logging.getLogger("examflow")
 
@@ -21,11 +22,12 @@ def _instance():
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
-def _contract_error(exc: BaseException) -> ContractError | None:
+def _cause(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
+    """The first exception of `kinds` in the chain Dagster raised (its user exception, causes)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, ContractError):
+        if isinstance(exc, kinds):
             return exc
         exc = getattr(exc, "user_exception", None) or exc.__cause__ or exc.__context__
     return None
@@ -34,7 +36,8 @@ def _contract_error(exc: BaseException) -> ContractError | None:
 def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = None, printouts: bool = True,
              instance=None, timings: Path | None = None) -> str:
     """Materialise every asset of the exam in `folder`; return its id. ContractError when the folder
-    breaks the input contract (the warehouse is then as it was). `timings`: a JSON file to write each
+    breaks the input contract (the warehouse is then as it was); FontMissing when the PDFs cannot be
+    printed (their step runs last: the warehouse, the analysts' copy and the workbooks are written). `timings`: a JSON file to write each
     step's seconds to (the benchmark's per-asset breakdown)."""
     import dagster as dg
 
@@ -60,9 +63,9 @@ def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = 
             tags={"examflow/folder": str(folder.resolve())},
         )
     except Exception as exc:
-        contract = _contract_error(exc)
-        if contract:
-            raise contract from None
+        known = _cause(exc, (ContractError, FontMissing))
+        if known:
+            raise known from None
         raise
     if not result.success:
         raise RuntimeError(f"the run for {exam_id} failed; see the Dagster event log")

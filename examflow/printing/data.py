@@ -9,6 +9,7 @@ DECIMAL results (sums) are cast to Float64 or Int64 so Excel gets numbers, not t
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -85,6 +86,7 @@ class ExamData:
     grade: str | None = None
     previous: str | None = None
     folder: str | None = None
+    printing: dict[str, Any] = field(default_factory=dict)  # school.yaml / exam.yaml `printing:`
     subjects: list[Subject] = field(default_factory=list)
     tables: dict[str, pl.DataFrame | None] = field(default_factory=dict)
 
@@ -108,19 +110,6 @@ class ExamData:
 
     def subject_order(self, code: Any) -> int:
         return self.subject(str(code)).position if code is not None else 10_001
-
-    def texts(self) -> set[str]:
-        """Every distinct string value of the loaded tables and the exam's own texts (for the PDF
-        font subset: every character a printout can draw)."""
-        out: set[str] = {self.title, self.exam_id, self.grade or "", self.previous or ""}
-        out.update(s.name for s in self.subjects)
-        for frame in self.tables.values():
-            if frame is None:
-                continue
-            for col, dtype in frame.schema.items():
-                if dtype == pl.String:
-                    out.update(v for v in frame[col].unique().to_list() if v)
-        return out
 
 
 def _existing(con, schema: str) -> set[str]:
@@ -154,22 +143,26 @@ def load_exam(con, exam_id: str, tables: Iterable[str]) -> ExamData:
     marts = _existing(con, "mart")
     exam = read_table(con, "exams", exam_id, marts)
     head: dict[str, Any] = exam.row(0, named=True) if exam is not None and exam.height else {}
+    raw_tables = _existing(con, "raw")
     if not head:
-        raw = _existing(con, "raw")
-        if "exams" in raw:
+        if "exams" in raw_tables:
             rows = con.execute("SELECT name, date, grade, previous, folder FROM raw.exams WHERE exam_id = ?",
                                [exam_id]).fetchall()
             if rows:
                 head = dict(zip(("name", "date", "grade", "previous", "folder"), rows[0]))
+    printing: dict[str, Any] = {}
+    if "exams" in raw_tables:
+        row = con.execute("SELECT settings->>'$.printing' FROM raw.exams WHERE exam_id = ?", [exam_id]).fetchone()
+        printing = json.loads(row[0]) if row and row[0] else {}
     subjects: list[Subject] = []
-    if "subjects" in _existing(con, "raw"):
+    if "subjects" in raw_tables:
         rows = con.execute("SELECT subject, name, full_marks, role, position FROM raw.subjects WHERE exam_id = ? "
                            "ORDER BY position, subject", [exam_id]).fetchall()
         for i, (code, name, full, role, pos) in enumerate(rows):
             subjects.append(Subject(code, name or code, full, role or "core", pos if pos is not None else i))
     data = ExamData(exam_id=exam_id, name=head.get("name") or exam_id, date=head.get("date"),
                     grade=head.get("grade"), previous=head.get("previous"), folder=head.get("folder"),
-                    subjects=subjects)
+                    printing=printing, subjects=subjects)
     for t in tables:
         data.tables[t] = read_table(con, t, exam_id, marts)
     return data

@@ -27,7 +27,7 @@ import polars as pl
 
 from examflow.printing import PrintedFile, ensure_owner_only_dir
 from examflow.printing.excel import Column, WorkbookWriter, is_formula_like
-from examflow.printouts.data import (
+from examflow.printing.data import (
     STATUS_LABEL,
     TOTAL_STATUS_LABEL,
     ExamData,
