@@ -205,17 +205,17 @@ def arrange(
     )
 
 
-def write_printouts(arrangement: Arrangement, folder: str | Path, *, exam_name: str | None = None):
+def write_printouts(arrangement: Arrangement, folder: str | Path, *, exam_name: str | None = None,
+                    printing: dict | None = None):
     """Write the 考务 printouts under `folder/考务/`; returns the PrintedFile list (see
-    `examflow.arrange.printouts`)."""
-    from examflow.arrange.printouts import write_printouts as _write
+    `examflow.printing.arrangement`)."""
+    from examflow.printing.arrangement import write_printouts as _write
 
-    return _write(arrangement, folder, exam_name=exam_name)
+    return _write(arrangement, folder, exam_name=exam_name, printing=printing)
 
 
 def write_scanner_roster(arrangement: Arrangement, path: str | Path):
     """Write the generated exam numbers as the roster CSV the scanner uses (owner-only)."""
-    from examflow.arrange.printouts import write_scanner_roster as _write
+    from examflow.printing.arrangement import write_scanner_roster as _write
 
     return _write(arrangement, path)
-

@@ -12,9 +12,10 @@ import duckdb
 import polars as pl
 
 from examflow import audit, settings, warehouse
-from examflow.arrange import Arrangement, arrange, write_printouts, write_scanner_roster
+from examflow.arrange import Arrangement, arrange, write_printouts
 from examflow.config import load_exam
 from examflow.ingest import FolderReader, read_people
+from examflow.printing.fonts import FontMissing
 
 MODELS = ["mart/timetable", "mart/seating", "mart/invigilation"]
 
@@ -70,9 +71,11 @@ def arrange_folder(folder: Path, wh: Path | None = None, output: Path | None = N
     progress(f"{cfg.id}: {len(arr.sessions)} sessions, {arr.seating.height} seats, "
              f"{arr.invigilation.height} invigilation duties")
     out = output / cfg.id
-    files = write_printouts(arr, out, exam_name=cfg.name)
-    if arr.exam_numbers is not None:
-        files.append(write_scanner_roster(arr, out / "考务" / "考号名单.csv"))
+    font_missing: FontMissing | None = None
+    try:
+        files = write_printouts(arr, out, exam_name=cfg.name, printing=cfg.settings.get("printing"))
+    except FontMissing as e:  # the workbooks are written: record them, then say why the PDFs are not
+        font_missing, files = e, list(getattr(e, "written", []))
     with warehouse.connect(wh) as con:
         warehouse.ensure_schema(con)
         con.register("arranged_timetable", arr.timetable)
@@ -83,4 +86,6 @@ def arrange_folder(folder: Path, wh: Path | None = None, output: Path | None = N
             audit.record(con, "examflow", f"arrange/{f.kind}", {"exam_id": cfg.id}, f.rows, str(f.path), f.sha256,
                          exam_id=cfg.id)
     progress(f"{cfg.id}: {len(files)} printouts under {out / '考务'}")
+    if font_missing is not None:
+        raise font_missing
     return ArrangedExam(cfg.id, arr, files)
