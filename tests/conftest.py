@@ -78,3 +78,12 @@ def tiny_wh(tmp_path_factory) -> Path:
     warehouse = base / "wh" / "warehouse.duckdb"
     run(folder, warehouse)
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def press():
+    """The machine's fonts and the package's templates, for tests that typeset directly."""
+    from examflow.printing.exam import typesetter
+
+    with typesetter({}) as setter:
+        yield setter.press

@@ -1,5 +1,5 @@
-"""The shared printing layer (examflow.printing: Excel, PDF, owner-only files) and the 考务
-printouts of an arrangement."""
+"""The shared printing layer (examflow.printing: Excel, fonts, typst templates, owner-only files) and
+the 考务 printouts of an arrangement."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +16,7 @@ from pypdf import PdfReader
 
 from examflow.printing import ensure_owner_only_dir, owner_only_file, safe_filename, write_owner_only
 from examflow.printing.excel import Column, WorkbookWriter, display_width, sheet_title, write_workbook
-from examflow.printing import pdf as pdfmod
-from examflow.printing.pdf import CJKFontNotFound, CJKPdf, PdfColumn, find_cjk_font, find_fallback_fonts
+from examflow.printing.fonts import FontMissing, find_fonts
 
 
 def _load_generator():
@@ -33,8 +32,7 @@ def _load_generator():
 
 
 def pdf_text(path: Path, pages: range | None = None) -> str:
-    """Text of some pages. pypdf 7 does not read the embedded Encoding CMap fpdf2 writes for the
-    CID-keyed Noto CJK font and puts a NUL before each character: drop the NULs."""
+    """Text of some pages (NULs dropped, should a reader put one before CJK characters)."""
     reader = PdfReader(str(path))
     idx = pages if pages is not None else range(len(reader.pages))
     return "".join((reader.pages[i].extract_text() or "") for i in idx if i < len(reader.pages)).replace("\x00", "")
@@ -189,66 +187,95 @@ def test_excel_sheets_of_one_frame_links_and_text_below(tmp_path):
 # ------------------------------------------------------------------------------------------
 # PDF
 # ------------------------------------------------------------------------------------------
-def test_cjk_font_is_noto_sans_sc_face():
-    face = find_cjk_font()
-    assert face.family == "Noto Sans CJK SC"
-    if face.path.suffix.lower() == ".ttc":
-        from fontTools.ttLib import TTCollection
-
-        names = [f["name"].getDebugName(1) for f in TTCollection(str(face.path), lazy=True).fonts]
-        assert names[face.index] == "Noto Sans CJK SC"  # the face index fpdf2 gets (2 in Debian's file)
-
-
-def test_pdf_table_repeats_header_and_numbers_pages(tmp_path):
-    pdf = CJKPdf("测试 表格", kind="test.pdf")
-    pdf.add_page()
-    pdf.heading("第 01 考场", 24)
-    rows = [[i, f"0101{i:02d}", "张三丰" if i % 2 else "李四", "3班"] for i in range(1, 101)]
-    n = pdf.draw_table([PdfColumn("座位号", 15), PdfColumn("考号", 30), PdfColumn("姓名", 30), PdfColumn("班级", 20)],
-                       rows)
-    pf = pdf.save(tmp_path / "t.pdf", rows=n)
-    assert (pf.path.stat().st_mode & 0o777) == 0o600
-    reader = PdfReader(str(pf.path))
-    assert len(reader.pages) >= 3
-    for i in range(len(reader.pages)):
-        text = squash(pdf_text(pf.path, range(i, i + 1)))
-        assert "座位号" in text and "姓名" in text, f"page {i + 1} lacks the header row"
-        assert f"第{i + 1}页/共{len(reader.pages)}页" in text
-    assert "张三丰" in squash(pdf_text(pf.path, range(0, 1)))
-
-
-def test_pdf_fallback_font_for_rare_characters(tmp_path):
-    fallbacks = find_fallback_fonts()
-    cover = [p for p in fallbacks if 0x2A6A5 in pdfmod._font_cmap(str(p))]
-    pdf = CJKPdf("生僻字")
-    pdf.add_page()
-    pdf.draw_table([PdfColumn("姓名", 40)], [["王𪚥"], ["张三"]])
-    assert 0x2A6A5 not in pdf.fonts["cjk"].cmap  # Noto Sans CJK SC lacks it
-    pf = pdf.save(tmp_path / "rare.pdf")
+def _pdf_fonts(path: Path) -> set[str]:
     fonts = set()
-    for page in PdfReader(str(pf.path)).pages:
+    for page in PdfReader(str(path)).pages:
         for f in page["/Resources"]["/Font"].values():
             fonts.add(str(f.get_object()["/BaseFont"]))
-    if not cover:
-        assert pdf.missing_glyphs == {"𪚥"}
-        pytest.skip("no fallback font covering U+2A6A5 installed (Debian: fonts-hanazono)")
-    assert pdf.missing_glyphs == set()
-    assert any("Noto" not in f for f in fonts), fonts  # a fallback face was embedded
-    assert "王𪚥" in squash(pdf_text(pf.path))
+    return fonts
 
 
-def test_pdf_clear_error_without_cjk_font(monkeypatch, tmp_path):
-    monkeypatch.setenv("EXAMFLOW_CJK_FONT", str(tmp_path / "nope.ttc"))
-    with pytest.raises(CJKFontNotFound, match="no such font file"):
-        CJKPdf("x")
-    monkeypatch.delenv("EXAMFLOW_CJK_FONT")
-    monkeypatch.setattr(pdfmod, "_FONT_DIRS", [str(tmp_path)])
-    pdfmod._find.cache_clear()
-    try:
-        with pytest.raises(CJKFontNotFound, match="fonts-noto-cjk"):
-            find_cjk_font()
-    finally:
-        pdfmod._find.cache_clear()
+def test_fonts_found_on_this_machine(monkeypatch):
+    """Debian's Noto Sans CJK SC (face 2 of the collection), its bold file beside it, HanaMin for 生僻字."""
+    monkeypatch.delenv("EXAMFLOW_FONT", raising=False)
+    fonts = find_fonts()
+    assert fonts.main.family == "Noto Sans CJK SC" and fonts.main.path.suffix == ".ttc"
+    from fontTools.ttLib import TTCollection
+
+    names = [f["name"].getDebugName(1) for f in TTCollection(str(fonts.main.path), lazy=True).fonts]
+    assert names[fonts.main.index] == "Noto Sans CJK SC"
+    assert fonts.bold is not None and "Bold" in fonts.bold.name
+    assert {"HanaMinA", "HanaMinB"} <= set(fonts.families[1:])
+
+
+def _door_list(rows: list[list[str]]) -> dict:
+    cols = [{"head": h, "width": w, "align": "C"} for h, w in (("座位号", 15), ("考号", 30), ("姓名", 30), ("班级", 20))]
+    return {"title": "测试 门贴", "exam": "测试", "pages": [{"room": "第01考场", "location": "", "session": "第1场",
+                                                         "subjects": "科目：语文", "columns": cols, "rows": rows}]}
+
+
+def test_template_table_repeats_header_and_numbers_pages(press, tmp_path):
+    rows = [[str(i), f"0101{i:02d}", "张三丰" if i % 2 else "李四", "3班"] for i in range(1, 101)]
+    path = write_owner_only(tmp_path / "t.pdf", press.render("door_lists", _door_list(rows)))
+    reader = PdfReader(str(path))
+    assert len(reader.pages) >= 3
+    for i in range(len(reader.pages)):
+        text = squash(pdf_text(path, range(i, i + 1)))
+        assert "座位号" in text and "姓名" in text, f"page {i + 1} lacks the header row"
+        assert f"第{i + 1}页/共{len(reader.pages)}页" in text
+    assert "张三丰" in squash(pdf_text(path, range(0, 1))) and "010199" in squash(pdf_text(path))
+
+
+def test_rare_characters_fall_back_to_a_second_face(press, tmp_path):
+    """U+2A6A5 𪚥 is not in Noto Sans CJK SC: typst takes it from HanaMinB, the rest from Noto."""
+    path = write_owner_only(tmp_path / "rare.pdf", press.render("door_lists", _door_list([["1", "01", "王𪚥", "3班"]])))
+    fonts = _pdf_fonts(path)
+    assert any("NotoSansCJK" in f for f in fonts) and any("HanaMin" in f for f in fonts), fonts
+    assert "王𪚥" in squash(pdf_text(path))
+
+
+def _single_face_otf(tmp_path: Path) -> Path:
+    """Noto Sans CJK SC saved as a single-face .otf (what a school downloads from Google Fonts)."""
+    from fontTools.ttLib import TTFont
+
+    main = find_fonts().main
+    font = TTFont(str(main.path), fontNumber=main.index)
+    out = tmp_path / "NotoSansSC-Regular.otf"
+    font.save(str(out))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["ttc", "ttf", "otf"])
+def test_examflow_font_names_the_file_to_print_with(kind, monkeypatch, tmp_path):
+    from examflow.printing.exam import typesetter
+
+    monkeypatch.delenv("EXAMFLOW_FONT", raising=False)
+    path = {"ttc": lambda: find_fonts().main.path, "ttf": lambda: Path("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf"),
+            "otf": lambda: _single_face_otf(tmp_path)}[kind]()
+    if not path.is_file():
+        pytest.skip(f"{path} is not installed")
+    monkeypatch.setenv("EXAMFLOW_FONT", str(path))
+    fonts = find_fonts()
+    assert fonts.main.path == path
+    with typesetter({}) as setter:
+        pdf = write_owner_only(tmp_path / "x.pdf", setter.render("door_lists", _door_list([["1", "01", "张三", "3班"]])))
+    embedded = _pdf_fonts(pdf)
+    expected = {"ttc": "NotoSansCJK", "ttf": "HanaMinA", "otf": "NotoSans"}[kind]
+    assert any(expected in f for f in embedded), embedded
+    assert "张三" in squash(pdf_text(pdf))
+
+
+def test_font_settings_that_name_no_chinese_font_say_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("EXAMFLOW_FONT", str(tmp_path / "nope.ttc"))
+    with pytest.raises(FontMissing, match="EXAMFLOW_FONT=.*is not a font file"):
+        find_fonts()
+    monkeypatch.setenv("EXAMFLOW_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").is_file():
+        with pytest.raises(FontMissing, match="has no Chinese characters"):
+            find_fonts()
+    monkeypatch.delenv("EXAMFLOW_FONT")
+    with pytest.raises(FontMissing, match="printing.font="):
+        find_fonts(str(tmp_path / "nope.otf"))
 
 
 # ------------------------------------------------------------------------------------------

@@ -266,14 +266,6 @@ def test_abnormal_workbook_open_first_with_settlement_and_image(printed):
 # ------------------------------------------------------------------------------------------
 # PDFs
 # ------------------------------------------------------------------------------------------
-def _images(reader: PdfReader) -> int:
-    n = 0
-    for page in reader.pages:
-        xobjects = page["/Resources"].get("/XObject") or {}
-        n += sum(1 for v in xobjects.values() if v.get_object().get("/Subtype") == "/Image")
-    return n
-
-
 @pytest.mark.parametrize("class_id,sids", [("1", ["S01", "S02", "S03"]), ("2", ["S04", "S05", "S06"])])
 def test_class_score_sheet_pdf(printed, class_id, sids):
     path = printed["out"] / "成绩单" / f"{class_id}.pdf"
@@ -288,7 +280,7 @@ def test_class_score_sheet_pdf(printed, class_id, sids):
         assert "12.83" in text and "1.03" in text  # class 1 math mean and 比均 in the summary
     else:
         assert "缺考" in text and "待定" in text and "缺科" in text
-    assert _images(reader) >= 1  # the distribution chart is an embedded image
+    assert "本班平均" in text and "分数段宽" in text  # the distribution chart's legend and figures
 
 
 @pytest.mark.parametrize("class_id,sids", [("1", ["S01", "S02", "S03"]), ("2", ["S04", "S05", "S06"])])
@@ -303,18 +295,54 @@ def test_score_slips_pdf(printed, class_id, sids):
     if class_id == "1":
         assert "原始分19.5928.5" in text and "成绩19.585（B）104.5" in text
     content = b"".join(p.get_contents().get_data() for p in reader.pages)
-    assert len(re.findall(rb"\[[\d.]+ [\d.]+\] [\d.]+ d", content)) >= 3  # dashed cut lines, one per strip
+    assert len(re.findall(rb"\[[\d.]+ [\d.]+\] ?[\d.]+ d", content)) >= 3  # dashed cut lines, one per strip
 
 
-def test_class_pdfs_drawn_in_parallel_match_one_process(printed, tmp_path):
-    """Worker processes draw, this one writes: the same files, in the same order, page by page."""
+def _fmt(v) -> str:
+    r = round(float(v), 1)
+    return str(int(r)) if r.is_integer() else f"{r:.1f}"
+
+
+def test_pdf_text_matches_the_warehouse(printed):
+    """Every student of mart.totals is on their class's 成绩单 in class-rank order with their name and
+    total, and on their 成绩条 with each ok subject's raw score: read back from the PDFs' text."""
+    totals = query_dicts(printed["wh"], "SELECT t.student_id, s.name, t.class_id, t.status, t.total, t.class_rank "
+                                        "FROM mart.totals t JOIN mart.students s USING (exam_id, student_id) "
+                                        "WHERE exam_id = ? ORDER BY t.class_rank NULLS LAST, t.student_id", [EXAM])
+    scores = query_dicts(printed["wh"], "SELECT student_id, subject, raw_score FROM mart.subject_scores "
+                                        "WHERE exam_id = ? AND status = 'ok'", [EXAM])
+    assert totals and scores
+    for class_id in {t["class_id"] for t in totals}:
+        sheet = pdf_text(printed["out"] / "成绩单" / f"{class_id}.pdf")
+        slips = pdf_text(printed["out"] / "成绩条" / f"{class_id}.pdf")
+        mine = [t for t in totals if t["class_id"] == class_id]
+        ok = [t for t in mine if t["status"] == "ok"]
+        positions = [sheet.index(t["student_id"] + re.sub(r"\s+", "", t["name"])) for t in ok]
+        assert positions == sorted(positions)  # class-rank order
+        for t in ok:
+            row = sheet[sheet.index(t["student_id"]):]
+            assert _fmt(t["total"]) in row[:80], (t, row[:80])
+        for t in mine:
+            strip = slips[slips.index(f"学号{t['student_id']}"):]
+            strip = strip[:strip.find("成绩条", 10) if "成绩条" in strip[10:] else None]
+            for sc in (x for x in scores if x["student_id"] == t["student_id"]):
+                assert _fmt(sc["raw_score"]) in strip, (t["student_id"], sc)
+
+
+def test_class_pdfs_typeset_by_spawned_processes_match_one_process(printed, press, tmp_path):
+    """Worker processes started with the spawn method (as on Windows and macOS) typeset, this one
+    writes: the same files, in the same order, page by page."""
+    import multiprocessing as mp
+
     from examflow import warehouse
-    from examflow.printouts.data import load_exam
-    from examflow.printouts.pdfs import PDF_TABLES, write_pdfs
+    from examflow.printing.class_pdfs import PDF_TABLES, write_pdfs
+    from examflow.printing.data import load_exam
 
+    assert "spawn" in mp.get_all_start_methods()
     with warehouse.connect(printed["wh"], read_only=True) as con:
         data = load_exam(con, EXAM, PDF_TABLES)
-    one, two = write_pdfs(data, tmp_path / "one", workers=1), write_pdfs(data, tmp_path / "two", workers=2)
+    one = write_pdfs(data, tmp_path / "one", press, workers=1)
+    two = write_pdfs(data, tmp_path / "two", press, workers=2)
     assert [(f.path.relative_to(tmp_path / "one"), f.kind, f.rows) for f in one] == \
         [(f.path.relative_to(tmp_path / "two"), f.kind, f.rows) for f in two]
     for a, b in zip(one, two):
@@ -323,8 +351,16 @@ def test_class_pdfs_drawn_in_parallel_match_one_process(printed, tmp_path):
             [p.get_contents().get_data() for p in PdfReader(str(b.path)).pages]
 
 
+def test_no_fork_anywhere():
+    """Worker pools are started with spawn; nothing calls os.fork or asks for the fork method."""
+    root = Path(__file__).parents[1]
+    for path in [*root.glob("examflow/**/*.py"), *root.glob("assets/*.py"), *root.glob("pipelines/*.py")]:
+        text = path.read_text(encoding="utf-8")
+        assert "os.fork" not in text and '"fork"' not in text, path
+
+
 def test_default_workers(monkeypatch):
-    from examflow.printouts.pdfs import MAX_WORKERS, default_workers
+    from examflow.printing.typeset import MAX_WORKERS, default_workers
 
     monkeypatch.setenv("EXAMFLOW_PRINT_WORKERS", "3")
     assert default_workers(2) == 2 and default_workers(100) == 3
@@ -333,49 +369,6 @@ def test_default_workers(monkeypatch):
     monkeypatch.delenv("EXAMFLOW_PRINT_WORKERS")
     assert default_workers(2) == 1  # too few classes to share
     assert 1 <= default_workers(1000) <= MAX_WORKERS
-
-
-def test_document_font_is_cut_from_the_run_face():
-    """Each PDF's font program is cut from the run's face by copying glyphs: the glyph ids,
-    outlines, advance widths and code points fontTools' subsetter (what fpdf2 uses) gives."""
-    import io
-
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    from examflow.printouts.fonts import SubsetFonts, _Program
-
-    with SubsetFonts("成绩条班级总分张三李四0123456789", "成绩") as fonts:
-        assert fonts.regular is not None
-        face = TTFont(str(fonts.regular))
-        names = [face.getBestCmap()[ord(c)] for c in "张三成绩9"]
-        gids, data = _Program(face).cut(names)
-        reference = TTFont(str(fonts.regular))
-    sub = subset.Subsetter(subset.Options(notdef_outline=True, recommended_glyphs=True))
-    sub.populate(glyphs=names)
-    sub.subset(reference)
-    cut = TTFont(io.BytesIO(data))
-    assert len(cut.getGlyphOrder()) == len(reference.getGlyphOrder())
-    for name in names + [".notdef"]:
-        mine = cut.getGlyphName(gids[name])
-        assert gids[name] == reference.getGlyphID(name)
-        assert cut["hmtx"][mine] == reference["hmtx"][name]
-        assert cut["glyf"][mine].getCoordinates(cut["glyf"]) == reference["glyf"][name].getCoordinates(reference["glyf"])
-    assert {c: cut.getGlyphID(n) for c, n in cut.getBestCmap().items() if chr(c) in "张三成绩9"} == \
-        {ord(c): gids[face.getBestCmap()[ord(c)]] for c in "张三成绩9"}
-
-
-def test_run_face_is_the_cjk_face_cut_to_the_exam_characters():
-    """The run's face: TrueType outlines built from the CFF face for the characters given; the
-    fallback (fontTools' subset, for a face cu2qu cannot convert) covers the same characters."""
-    from examflow.printing.pdf import find_cjk_font
-    from examflow.printouts.fonts import _glyf_face, _subset_face
-
-    chars = set("成绩条张三9")
-    built, subset = _glyf_face(find_cjk_font(), chars), _subset_face(find_cjk_font(), chars)
-    assert "glyf" in built and "CFF " not in built
-    assert {chr(c) for c in built.getBestCmap()} == {chr(c) for c in subset.getBestCmap()} == chars
-    assert built["hmtx"][built.getBestCmap()[ord("成")]] == subset["hmtx"][subset.getBestCmap()[ord("成")]]
 
 
 # ------------------------------------------------------------------------------------------
@@ -403,7 +396,7 @@ def test_one_audit_row_per_printout_with_its_sha256(printed):
 
 
 def test_printing_again_appends_audit_rows(printed, tmp_path):
-    from examflow.printouts import print_exam
+    from examflow.printing.exam import print_exam
 
     wh = tmp_path / "warehouse.duckdb"
     shutil.copy(printed["wh"], wh)
@@ -417,11 +410,11 @@ def test_printing_again_appends_audit_rows(printed, tmp_path):
 # ------------------------------------------------------------------------------------------
 # robustness
 # ------------------------------------------------------------------------------------------
-def test_missing_quantification_tables_skip_sheets_with_a_note(printed, tmp_path):
+def test_missing_quantification_tables_skip_sheets_with_a_note(printed, press, tmp_path):
     from examflow import warehouse
-    from examflow.printouts.data import load_exam
-    from examflow.printouts.pdfs import PDF_TABLES, write_pdfs
-    from examflow.printouts.workbooks import WORKBOOK_TABLES, Notes, write_workbooks
+    from examflow.printing.class_pdfs import write_pdfs
+    from examflow.printing.data import load_exam
+    from examflow.printing.workbooks import WORKBOOK_TABLES, Notes, write_workbooks
 
     with warehouse.connect(printed["wh"], read_only=True) as con:
         data = load_exam(con, EXAM, WORKBOOK_TABLES)
@@ -437,14 +430,14 @@ def test_missing_quantification_tables_skip_sheets_with_a_note(printed, tmp_path
     teacher = load_workbook(tmp_path / "教师量化表.xlsx")
     assert teacher.sheetnames == ["阅卷质量", "说明"]
     assert "选项分布" not in load_workbook(tmp_path / "小题分析.xlsx").sheetnames
-    pdfs = write_pdfs(data, tmp_path)  # class_quant missing: the score sheet says so
+    pdfs = write_pdfs(data, tmp_path, press)  # class_quant missing: the score sheet says so
     assert len(pdfs) == 4 and "mart.class_quant" in pdf_text(tmp_path / "成绩单" / "1.pdf")
 
 
 def _joint_exam_data():
     import polars as pl
 
-    from examflow.printouts.data import ExamData, Subject
+    from examflow.printing.data import ExamData, Subject
 
     students = pl.DataFrame({
         "student_id": ["A1", "A2", "B1"], "name": ["欧阳娜娜", "李华", "𪚥王"],
@@ -463,25 +456,26 @@ def _joint_exam_data():
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_joint_exam_class_ids_make_safe_file_names(tmp_path, workers):
-    from examflow.printouts.pdfs import write_pdfs
+def test_joint_exam_class_ids_make_safe_file_names(press, tmp_path, workers):
+    from examflow.printing.class_pdfs import write_pdfs
 
     data = _joint_exam_data()
-    files = write_pdfs(data, tmp_path, workers=workers)
+    files = write_pdfs(data, tmp_path, press, workers=workers)
     assert sorted(p.name for p in (tmp_path / "成绩单").iterdir()) == ["一中_3.pdf", "二中_3.pdf"]
     assert [f.path.name for f in files] == ["一中_3.pdf", "一中_3.pdf", "二中_3.pdf", "二中_3.pdf"]
     text = pdf_text(tmp_path / "成绩条" / "一中_3.pdf")
     assert "一中3班" in text and "欧阳娜娜" in text and "作废" in text and "120.5" in text
+    assert "𪚥王" in pdf_text(tmp_path / "成绩条" / "二中_3.pdf")  # a rare character, from the fallback face
     assert (tmp_path / "成绩单" / "一中_3.pdf").stat().st_mode & 0o777 == 0o600
 
 
-def test_stale_class_pdfs_are_removed(tmp_path):
-    from examflow.printouts.pdfs import write_pdfs
+def test_stale_class_pdfs_are_removed(press, tmp_path):
+    from examflow.printing.class_pdfs import write_pdfs
 
     (tmp_path / "成绩单").mkdir()
     (tmp_path / "成绩单" / "99.pdf").write_bytes(b"%PDF old")
     (tmp_path / "成绩单" / "notes.txt").write_text("kept")
-    write_pdfs(_joint_exam_data(), tmp_path)
+    write_pdfs(_joint_exam_data(), tmp_path, press)
     assert not (tmp_path / "成绩单" / "99.pdf").exists() and (tmp_path / "成绩单" / "notes.txt").exists()
 
 
