@@ -219,7 +219,8 @@ def _read_xlsx(path: Path, name: str, kinds: list[str]) -> tuple[list[str], int,
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
-            found = next(((ws.title, *h) for ws in wb.worksheets if (h := _xlsx_header(ws, kinds))), None)
+            found = next(((ws.title, *h) for ws in wb.worksheets
+                          if (h := _xlsx_header(ws, kinds, _merged_ranges(path, ws.title)))), None)
         finally:
             wb.close()
         if found is None:
@@ -232,7 +233,8 @@ def _read_xlsx(path: Path, name: str, kinds: list[str]) -> tuple[list[str], int,
         raise ContractError(f"not a readable XLSX workbook: {e}", name) from None
 
 
-def _xlsx_header(ws, kinds: list[str]) -> tuple[list[str], int, str, list[str | None]] | None:
+def _xlsx_header(ws, kinds: list[str], merged: list[tuple[int, int, int, int]]
+                 ) -> tuple[list[str], int, str, list[str | None]] | None:
     """Find the header row, forward-filling merged ranges; a horizontally merged group header
     over a row of sub-headers (客观题 over 1, 2, 3) makes a two-row header. Also returns the number
     formats of the first body row (zero-padded exam numbers)."""
@@ -243,7 +245,7 @@ def _xlsx_header(ws, kinds: list[str]) -> tuple[list[str], int, str, list[str | 
     width = max((len(r) for r in grid), default=0)
     grid = [r + [None] * (width - len(r)) for r in grid]
     groups = []
-    for min_col, min_row, max_col, max_row in _merged_ranges(ws):
+    for min_col, min_row, max_col, max_row in merged:
         if min_row > top:
             continue
         value = grid[min_row - 1][min_col - 1] if min_col <= width else None
@@ -276,12 +278,43 @@ def _xlsx_header(ws, kinds: list[str]) -> tuple[list[str], int, str, list[str | 
 _MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
 
 
-def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
+def _sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet title -> its XML part inside the workbook's zip package, read from the package's own
+    relationships (the main part, then its sheets), whatever namespace flavour wrote them."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    def rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+        folder, name = posixpath.split(part)
+        root = ET.fromstring(z.read(posixpath.join(folder, "_rels", name + ".rels")))
+        return {r.get("Id"): (r.get("Type") or "", posixpath.normpath(posixpath.join(folder, r.get("Target") or ""))
+                             if not (r.get("Target") or "").startswith("/") else (r.get("Target") or "")[1:])
+                for r in root}
+
+    with zipfile.ZipFile(path) as z:
+        main = next(t for kind, t in rels(z, "").values() if kind.endswith("/officeDocument"))
+        targets = rels(z, main)
+        out = {}
+        for el in ET.fromstring(z.read(main)).iter():
+            if el.tag.rpartition("}")[2] == "sheet":
+                rid = next((v for k, v in el.attrib.items() if k.rpartition("}")[2] == "id"), None)
+                if rid in targets:
+                    out[el.get("name")] = targets[rid][1]
+        return out
+
+
+def _merged_ranges(path: Path, title: str) -> list[tuple[int, int, int, int]]:
     """(min_col, min_row, max_col, max_row) of the sheet's merged cells. openpyxl's read-only sheets do
     not expose them; they follow the cell data in the sheet XML, which is scanned here in chunks."""
+    import zipfile
+
     from openpyxl.utils.cell import range_boundaries
 
-    with ws.parent._archive.open(ws._worksheet_path) as f:
+    part = _sheet_parts(path).get(title)
+    if part is None:
+        return []
+    with zipfile.ZipFile(path) as z, z.open(part) as f:
         carry = b""
         while chunk := f.read(1 << 20):
             chunk = carry + chunk

@@ -1,6 +1,12 @@
-"""The shared printing layer: Excel (`examflow.printing.excel`) and PDF (`examflow.printing.pdf`)
-writers for every printout examflow makes (考务 arrangement sheets now; score sheets, score slips
-and quantification tables later), and the file-safety helpers they share.
+"""The one printing package: every printout examflow makes, split as data -> template -> file.
+
+- data: `data` (an exam's mart tables), `class_pdfs` / `workbooks` / `arrangement` (what each
+  printout shows, as rows or as one JSON document per PDF);
+- template: `excel` (our own xlsx writer: Chinese headers, frozen header, filter, print set-up,
+  formula-like text kept as text) and `typeset` (typst templates in `templates/`, a school's folder
+  laid over them) with the fonts of `fonts`;
+- file: the helpers below (owner-only, atomic) and `exam` (the exam's printouts with their audit
+  rows; what the Dagster assets call).
 
 File safety (rules.md §9):
 - Every printout is created readable by its owner only: files 0o600, folders this layer creates
@@ -15,7 +21,7 @@ File safety (rules.md §9):
 - `PrintedFile` (path, kind, rows, sha256) is what writers return, so the caller can write the
   audit row (who, when, what, parameters, rows, file, sha256) for every printout.
 
-This module imports neither openpyxl nor fpdf2; import the submodule you need.
+This module imports no third-party package; import the submodule you need.
 """
 from __future__ import annotations
 
@@ -101,7 +107,8 @@ def owner_only_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     ensure_owner_only_dir(target.parent)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)  # 0o600
     try:
-        os.fchmod(fd, OWNER_ONLY_FILE)
+        if hasattr(os, "fchmod"):  # POSIX; on Windows mkstemp's file is private to the user already
+            os.fchmod(fd, OWNER_ONLY_FILE)
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
