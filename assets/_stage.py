@@ -9,7 +9,7 @@ import dagster as dg
 
 from examflow.warehouse import ensure_schema, run_models
 from pipelines.partitions import exam_partitions
-from pipelines.resources import WarehouseResource
+from pipelines.resources import WAREHOUSE_POOL, WarehouseResource
 
 log = logging.getLogger("examflow")
 
@@ -66,7 +66,7 @@ def stage_asset(name: str, description: dict[str, str], deps: list, models: list
     """One SQL stage as one Dagster step: a mart asset per table in `description` (group `name`),
     materialised by running `models` for the partition's exam."""
     @dg.multi_asset(specs=mart_specs(list(description), name, deps, description), name=name,
-                    partitions_def=exam_partitions, can_subset=True)
+                    partitions_def=exam_partitions, can_subset=True, pool=WAREHOUSE_POOL)
     def _stage(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         yield from run_stage(context, warehouse, models)
 

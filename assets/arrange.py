@@ -5,10 +5,9 @@ from pathlib import Path
 import dagster as dg
 
 from assets._stage import markdown_preview, mart_specs, report
-from examflow import warehouse as wh_lib
 from examflow.arrange.folder import arrange_folder
 from pipelines.partitions import exam_partitions
-from pipelines.resources import ExamFoldersResource, WarehouseResource
+from pipelines.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
 
 DESCRIPTIONS = {
     "timetable": "Each subject's session: no student sits two subjects at once, fewest sessions.",
@@ -18,13 +17,14 @@ DESCRIPTIONS = {
 
 
 @dg.multi_asset(specs=mart_specs(list(DESCRIPTIONS), "arrange", [], DESCRIPTIONS), name="arrange",
-                partitions_def=exam_partitions)
+                partitions_def=exam_partitions, pool=WAREHOUSE_POOL)
 def arrangement(context: dg.AssetExecutionContext, warehouse: WarehouseResource, exam_folders: ExamFoldersResource):
     exam_id = context.partition_key
     folder = exam_folders.find(exam_id, warehouse)
-    done = arrange_folder(folder, Path(warehouse.path), Path(exam_folders.output_dir),
-                          progress=lambda m: report(context, m))
-    with wh_lib.connect(Path(warehouse.path), read_only=True) as con:
+    with warehouse.retry_when_busy():
+        done = arrange_folder(folder, Path(warehouse.path), Path(exam_folders.output_dir),
+                              progress=lambda m: report(context, m))
+    with warehouse.connect(read_only=True) as con:
         for key in context.selected_asset_keys:
             frame = getattr(done.arrangement, key.path[-1])
             yield dg.MaterializeResult(asset_key=key, metadata={

@@ -13,10 +13,12 @@ from pathlib import Path
 import duckdb
 
 from examflow import settings
-from examflow.errors import ContractError
+from examflow.errors import ContractError, WarehouseBusy
 from examflow.warehouse import one
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# another process kept the warehouse past EXAMFLOW_LOCK_TIMEOUT (sysexits EX_TEMPFAIL: try again later)
+EXIT_BUSY = 75
 
 
 def _print_table(rows: list[tuple], headers: list[str]) -> None:
@@ -150,7 +152,12 @@ def cmd_resolve(args) -> int:
                     dt.datetime.now().isoformat(timespec="seconds"), args.note or ""])
     print(f"appended to {target}")
     configure_progress()
-    run_exam(folder, args.warehouse, args.output, printouts=not args.no_printouts)
+    try:
+        run_exam(folder, args.warehouse, args.output, printouts=not args.no_printouts)
+    except WarehouseBusy:
+        print(f"examflow: the settlement stays in {target}; the sensor's next run of {args.exam_id} (or "
+              f"`examflow run {folder}`) applies it", file=sys.stderr)
+        raise
     with _connect_read(args) as con:
         status = one(con, "SELECT status, action FROM mart.abnormal_scripts WHERE exam_id = ? AND abnormal_id = ?",
                              [args.exam_id, args.abnormal_id])
@@ -324,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"examflow: {e}", file=sys.stderr)
         return 2
+    except WarehouseBusy as e:
+        print(f"examflow: {e}", file=sys.stderr)
+        return EXIT_BUSY
     except duckdb.Error as e:
         print(f"examflow: {e}", file=sys.stderr)
         return 1

@@ -45,7 +45,6 @@ import math
 import os
 import re
 import textwrap
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -54,8 +53,10 @@ import duckdb
 import polars as pl
 
 from examflow import publish, settings
-from examflow.printing import ensure_owner_only_dir, safe_filename, sha256_file, write_owner_only
+from examflow import warehouse as wh_lib
+from examflow.errors import WarehouseBusy
 from examflow.warehouse import SQL_DIR
+from examflow.printing import ensure_owner_only_dir, safe_filename, sha256_file, write_owner_only
 
 __all__ = [
     "AUDIT_WAIT", "EXTRACTS_DIR", "FORMATS", "AuditNote", "Extract", "ExtractError", "ExtractRefused", "Param",
@@ -522,12 +523,6 @@ def audit_jsonl_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.stem + ".audit.jsonl")
 
 
-def _is_lock_error(e: BaseException) -> bool:
-    text = str(e).lower()
-    return isinstance(e, (duckdb.IOException, duckdb.ConnectionException)) and (
-        "lock" in text or "configuration" in text or "conflict" in text or "being used" in text)
-
-
 def _insert_audit(con, entry: dict) -> None:
     con.execute(
         'INSERT INTO audit.extracts ("at", who, template, params, "rows", file, sha256, exam_id, outcome, reason) '
@@ -572,35 +567,26 @@ def _append_jsonl(path: Path, entry: dict) -> None:
 
 
 def write_audit(warehouse: Path, entry: dict, wait: float = AUDIT_WAIT) -> AuditNote:
-    """Append one audit.extracts row to the main warehouse (a short write), retrying for `wait`
-    seconds while another process (a running pipeline) holds its lock; failing that — or when there
-    is no warehouse yet — append it to the JSONL file beside it."""
+    """Append one audit.extracts row to the main warehouse (a short write), waiting up to `wait`
+    seconds, with a line saying so, while another process (a running pipeline) holds its lock; failing
+    that — or when there is no warehouse yet — append it to the JSONL file beside it."""
     warehouse = Path(warehouse)
     jsonl = audit_jsonl_path(warehouse)
     problem = "there is no warehouse yet"
     if warehouse.exists():
-        deadline = time.monotonic() + max(0.0, wait)
-        delay = 0.05
-        while True:
-            try:
-                con = duckdb.connect(str(warehouse))
-                try:
-                    con.execute("BEGIN TRANSACTION")
-                    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-                    con.execute(AUDIT_DDL.read_text(encoding="utf-8"))
-                    _merge_pending(con, jsonl)
-                    _insert_audit(con, entry)
-                    con.execute("COMMIT")
-                finally:
-                    con.close()
-                return AuditNote("warehouse", warehouse)
-            except duckdb.Error as e:
-                if not _is_lock_error(e) or time.monotonic() + delay > deadline:
-                    problem = ("the warehouse is locked (a pipeline run is writing it)" if _is_lock_error(e)
-                               else f"the warehouse could not take it ({type(e).__name__}: {e})")
-                    break
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
+        try:
+            with wh_lib.connect(warehouse, wait=wait) as con:
+                con.execute("BEGIN TRANSACTION")
+                con.execute("CREATE SCHEMA IF NOT EXISTS audit")
+                con.execute(AUDIT_DDL.read_text(encoding="utf-8"))
+                _merge_pending(con, jsonl)
+                _insert_audit(con, entry)
+                con.execute("COMMIT")
+            return AuditNote("warehouse", warehouse)
+        except WarehouseBusy:
+            problem = "the warehouse is locked (a pipeline run is writing it)"
+        except duckdb.Error as e:
+            problem = f"the warehouse could not take it ({type(e).__name__}: {e})"
     _append_jsonl(jsonl, entry)
     return AuditNote("jsonl", jsonl, f"{problem}: the audit row was appended to {jsonl}; the next extract that "
                                      "reaches the warehouse copies it into audit.extracts")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from examflow import settings
 from examflow.config import load_exam
-from examflow.errors import ContractError
+from examflow import warehouse as wh_lib
+from examflow.errors import ContractError, WarehouseBusy
 
 log = logging.getLogger("examflow")
 
@@ -21,11 +22,12 @@ def _instance():
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
-def _contract_error(exc: BaseException) -> ContractError | None:
+def _known_error(exc: BaseException) -> ContractError | WarehouseBusy | None:
+    """The examflow error under Dagster's wrapping, if any (its message is the one to show)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, ContractError):
+        if isinstance(exc, (ContractError, WarehouseBusy)):
             return exc
         exc = getattr(exc, "user_exception", None) or exc.__cause__ or exc.__context__
     return None
@@ -34,20 +36,27 @@ def _contract_error(exc: BaseException) -> ContractError | None:
 def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = None, printouts: bool = True,
              instance=None, timings: Path | None = None) -> str:
     """Materialise every asset of the exam in `folder`; return its id. ContractError when the folder
-    breaks the input contract (the warehouse is then as it was). `timings`: a JSON file to write each
+    breaks the input contract, WarehouseBusy when another process kept the warehouse past
+    EXAMFLOW_LOCK_TIMEOUT (the warehouse is then as it was). `timings`: a JSON file to write each
     step's seconds to (the benchmark's per-asset breakdown)."""
     import dagster as dg
 
     from assets.checks import CONTRACT_CHECKS
     from pipelines.definitions import ASSETS
+    from pipelines.jobs import WRITES
     from pipelines.resources import ExamFoldersResource, WarehouseResource
 
     folder = Path(folder)
     exam_id = load_exam(folder).id
+    wh_path = settings.warehouse_path(warehouse)
+    # wait here for a writer in another process, before anything is read or written; each step
+    # waits again if one slips in between (a command has no Dagster retries: lock_retries=0)
+    with wh_lib.connect(wh_path):
+        pass
     instance = instance or _instance()
     instance.add_dynamic_partitions("exam", [exam_id])
     resources = {
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path(warehouse))),
+        "warehouse": WarehouseResource(path=str(wh_path), lock_retries=0),
         "exam_folders": ExamFoldersResource(exams_dir=str(settings.exams_dir()), output_dir=str(settings.output_dir(output))),
     }
     selection = dg.AssetSelection.all() if printouts else dg.AssetSelection.all() - dg.AssetSelection.groups("print")
@@ -57,12 +66,12 @@ def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = 
             [*ASSETS, *CONTRACT_CHECKS], instance=instance, partition_key=exam_id, resources=resources, selection=selection,
             run_config={"ops": {"raw__exam_files": {"config": {"folder": str(folder.resolve())}}},
                         "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            tags={"examflow/folder": str(folder.resolve())},
+            tags={"examflow/folder": str(folder.resolve()), **WRITES},
         )
     except Exception as exc:
-        contract = _contract_error(exc)
-        if contract:
-            raise contract from None
+        known = _known_error(exc)
+        if known:
+            raise known from None
         raise
     if not result.success:
         raise RuntimeError(f"the run for {exam_id} failed; see the Dagster event log")

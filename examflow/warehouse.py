@@ -8,38 +8,76 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
+import re
+import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 import polars as pl
 import yaml
 
 from examflow import settings
+from examflow.errors import WarehouseBusy
 from examflow.ingest import RawExam
 from examflow.stages import EPHEMERAL, VIEWS
 from examflow.tables import CONTRACTS
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 SCHEMAS = ("raw", "staging", "mart", "audit")
+log = logging.getLogger("examflow")
 RAW_TABLES = ("exams", "subjects", "items", "roster", "teachers", "rooms", "scans", "marks", "resolutions", "files")
 
 
 @contextlib.contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection closed on every exit path, so a failed step never keeps the file locked."""
+def connect(path: Path, read_only: bool = False, wait: float | None = None,
+            on_wait: Callable[[str], None] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection closed on every exit path, so a failed step never keeps the file locked. While
+    another process holds the file (DuckDB: one writing process per file), it waits up to `wait`
+    seconds (default EXAMFLOW_LOCK_TIMEOUT), saying so once through `on_wait` (default: the examflow
+    logger), then raises WarehouseBusy."""
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
-    con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": settings.memory_limit()})
+    con = _open(path, read_only, settings.lock_timeout() if wait is None else wait, on_wait or log.warning)
     try:
         if created:
             os.chmod(path, 0o600)
         yield con
     finally:
         con.close()
+
+
+def is_lock_error(e: BaseException) -> bool:
+    """DuckDB's refusal because another process holds the file."""
+    text = str(e).lower()
+    return isinstance(e, (duckdb.IOException, duckdb.ConnectionException)) and (
+        "lock" in text or "conflict" in text or "being used" in text)
+
+
+def _open(path: Path, read_only: bool, wait: float, on_wait: Callable[[str], None]) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait
+    delay, said = 0.05, False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": settings.memory_limit()})
+        except duckdb.Error as e:
+            if not is_lock_error(e):
+                raise
+            found = re.search(r"PID (\d+)", str(e))
+            holder = f"process {found.group(1)}" if found else None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WarehouseBusy(path, wait, holder) from e
+            if not said:
+                on_wait(f"waiting for the warehouse {path}: {holder or 'another process'} is using it "
+                        f"(up to {wait:g}s, EXAMFLOW_LOCK_TIMEOUT)")
+                said = True
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 1.0)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

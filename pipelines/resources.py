@@ -6,20 +6,44 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from examflow import folders, settings, warehouse
+from examflow.errors import WarehouseBusy
+
+RETRY_SECONDS = 60
+# every asset that writes the warehouse is in this pool; dagster.yaml limits it to one run at a time
+WAREHOUSE_POOL = "examflow_warehouse"
+# and every job that writes it carries this tag, limited to one run at a time in the run queue
+WAREHOUSE_TAG = "examflow/warehouse"
 
 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse. Not dagster-duckdb's resource: that one keeps the file locked while an
-    exception unwinds (engineering notes); this one closes in a finally."""
+    exception unwinds (engineering notes); this one closes in a finally. A connection waits while
+    another process holds the file (an `examflow` command, an extract's audit row) up to
+    `lock_timeout` seconds; a step that still finds it held asks Dagster to run it again, up to
+    `lock_retries` times, RETRY_SECONDS apart (each step is one transaction, so a retry is safe)."""
 
     path: str
+    lock_timeout: float | None = Field(default=None, description="seconds; default EXAMFLOW_LOCK_TIMEOUT")
+    lock_retries: int = Field(default=3, description="step retries after a lock wait ran out; 0: fail at once")
 
     @contextmanager
     def connect(self, read_only: bool = False):
-        with warehouse.connect(Path(self.path), read_only=read_only) as con:
+        with self.retry_when_busy(), warehouse.connect(Path(self.path), read_only=read_only, wait=self.lock_timeout,
+                                                       on_wait=dg.get_dagster_logger().warning) as con:
             yield con
+
+    @contextmanager
+    def retry_when_busy(self):
+        """Turn a lock wait that ran out into Dagster's step retry (STEP_UP_FOR_RETRY in the UI)."""
+        try:
+            yield
+        except WarehouseBusy as e:
+            if self.lock_retries <= 0:
+                raise
+            raise dg.RetryRequested(max_retries=self.lock_retries, seconds_to_wait=RETRY_SECONDS) from e
 
 
 class ExamFoldersResource(dg.ConfigurableResource):
