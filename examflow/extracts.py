@@ -24,7 +24,8 @@ Every request, written, refused or failed, leaves one audit.extracts row (append
 teacher id), when, template (`extracts/<name>`), params (JSON), rows, file, sha256, exam_id, outcome
 (written / refused / failed) and reason. Extracts read the analysts' published copy of the warehouse
 (examflow.publish), so they never wait for a running pipeline; the audit row is a short write to the
-main warehouse, retried for AUDIT_WAIT seconds when a run holds its lock, and otherwise appended to
+main warehouse, waiting (with a line saying so) up to AUDIT_WAIT seconds while a run holds its lock,
+and otherwise appended to
 `<warehouse stem>.audit.jsonl` beside it (owner-only, append-only), whose rows are copied into
 audit.extracts by the next extract that reaches the warehouse (the file itself is kept).
 
@@ -69,7 +70,7 @@ SCOPE_SQL = EXTRACTS_DIR / "_scope.sql"
 MACROS_SQL = SQL_DIR / "macros.sql"
 AUDIT_DDL = SQL_DIR / "audit" / "extracts.sql"
 FORMATS = ("xlsx", "csv")
-AUDIT_WAIT = 3.0  # seconds to retry the audit write while a run holds the warehouse's lock
+AUDIT_WAIT = 3.0  # seconds the audit write waits while a run holds the warehouse's lock (then: JSONL)
 REQUIRED = object()
 MAX_TEXT = 200  # longest text parameter accepted
 # numeric parameters' admissible ranges (inclusive); None = unbounded

@@ -108,3 +108,40 @@ def test_nightly_schedule_reruns_only_changed_folders(setup):
     with dg.build_schedule_context(instance=instance, resources=resources) as context:
         again = nightly_rerun(context)
     assert [r.partition_key for r in again] == ["mini-2027"]
+
+
+def test_an_exam_waits_for_its_previous_exam(setup):
+    """Both folders arrive at once: the previous exam is requested alone; the later one is requested
+    (under a run key not used before) once the previous one is materialised, never before."""
+    exams, resources, job, instance = setup
+    later = copy.deepcopy(MINI_EXAM)
+    later.update(id="mini-2027", previous="mini-2026")
+    mini_exam(exams, exam=later)
+    mini_exam(exams)
+    first = tick(instance, resources)
+    assert [r.partition_key for r in first.run_requests] == ["mini-2026"]
+    assert json.loads(first.cursor).keys() == {"mini-2026"}  # the later exam stays pending
+    waiting = tick(instance, resources, first.cursor)
+    assert waiting.run_requests == [] and waiting.skip_reason.skip_message == (
+        "waiting for previous exams: mini-2027 after mini-2026")
+    assert execute(job, instance, first.run_requests[0]).success
+    then = tick(instance, resources, waiting.cursor)
+    assert [r.partition_key for r in then.run_requests] == ["mini-2027"]
+    assert then.run_requests[0].run_key.startswith("mini-2027:")
+    assert json.loads(then.cursor).keys() == {"mini-2026", "mini-2027"}
+    assert execute(job, instance, then.run_requests[0]).success
+    wh = resources["warehouse"].path
+    # rank changes against the materialised previous exam (the same roster and scripts: no change)
+    assert query(wh, "SELECT count(rank_change), count(*) FILTER (WHERE rank_change <> 0) FROM mart.subject_scores "
+                     "WHERE exam_id = 'mini-2027'") == [(11, 0)]
+
+
+def test_the_nightly_schedule_requests_previous_exams_first(setup):
+    exams, resources, job, instance = setup
+    later = copy.deepcopy(MINI_EXAM)
+    later.update(id="a-later-2027", previous="mini-2026")  # sorts before its previous by folder name
+    mini_exam(exams, exam=later)
+    mini_exam(exams)
+    with dg.build_schedule_context(instance=instance, resources=resources) as context:
+        requests = nightly_rerun(context)
+    assert [r.partition_key for r in requests] == ["mini-2026", "a-later-2027"]
