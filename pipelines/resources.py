@@ -11,7 +11,6 @@ from pydantic import Field
 from examflow import folders, settings, warehouse
 from examflow.errors import WarehouseBusy
 
-RETRY_SECONDS = 60
 # every asset that writes the warehouse is in this pool; dagster.yaml limits it to one run at a time
 WAREHOUSE_POOL = "examflow_warehouse"
 # and every job that writes it carries this tag, limited to one run at a time in the run queue
@@ -23,11 +22,12 @@ class WarehouseResource(dg.ConfigurableResource):
     exception unwinds (engineering notes); this one closes in a finally. A connection waits while
     another process holds the file (an `examflow` command, an extract's audit row) up to
     `lock_timeout` seconds; a step that still finds it held asks Dagster to run it again, up to
-    `lock_retries` times, RETRY_SECONDS apart (each step is one transaction, so a retry is safe)."""
+    `lock_retries` times, `lock_retry_seconds` apart (each step is one transaction, so a retry is safe)."""
 
     path: str
     lock_timeout: float | None = Field(default=None, description="seconds; default EXAMFLOW_LOCK_TIMEOUT")
     lock_retries: int = Field(default=3, description="step retries after a lock wait ran out; 0: fail at once")
+    lock_retry_seconds: float = Field(default=60, description="seconds between such retries")
 
     @contextmanager
     def connect(self, read_only: bool = False):
@@ -43,7 +43,7 @@ class WarehouseResource(dg.ConfigurableResource):
         except WarehouseBusy as e:
             if self.lock_retries <= 0:
                 raise
-            raise dg.RetryRequested(max_retries=self.lock_retries, seconds_to_wait=RETRY_SECONDS) from e
+            raise dg.RetryRequested(max_retries=self.lock_retries, seconds_to_wait=self.lock_retry_seconds) from e
 
 
 class ExamFoldersResource(dg.ConfigurableResource):

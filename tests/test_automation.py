@@ -2,7 +2,12 @@
 exams folder: new, grown, unchanged and broken folders."""
 import copy
 import json
+import subprocess
+import sys
+import textwrap
+import threading
 import time
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -145,3 +150,47 @@ def test_the_nightly_schedule_requests_previous_exams_first(setup):
     with dg.build_schedule_context(instance=instance, resources=resources) as context:
         requests = nightly_rerun(context)
     assert [r.partition_key for r in requests] == ["mini-2026", "a-later-2027"]
+
+
+def test_a_step_that_meets_a_held_warehouse_is_retried_then_succeeds(setup):
+    """Another process holds the warehouse past the step's wait: the step is up for retry (Dagster's
+    RetryRequested), and succeeds once the writer is gone; the run never fails."""
+    exams, resources, _, instance = setup
+    mini_exam(exams)
+    wh = Path(resources["warehouse"].path)
+    wh.parent.mkdir(parents=True)
+    impatient = {**resources, "warehouse": WarehouseResource(path=str(wh), lock_timeout=0.2, lock_retries=3,
+                                                             lock_retry_seconds=0.5)}
+    job = dg.Definitions(assets=ASSETS, asset_checks=CONTRACT_CHECKS, jobs=[exam_job],
+                         resources=impatient).resolve_job_def("exam_job")
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, sys
+        con = duckdb.connect({str(wh)!r})
+        print("locked", flush=True)
+        sys.stdin.readline()
+        con.close()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+
+    def release_after_the_first_retry():
+        while True:
+            runs = instance.get_runs(limit=1)
+            if runs and instance.get_records_for_run(runs[0].run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY
+                                                     ).records:
+                break
+            time.sleep(0.1)
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+
+    releaser = threading.Thread(target=release_after_the_first_retry, daemon=True)
+    releaser.start()
+    try:
+        result = execute(job, instance, tick(instance, resources).run_requests[0])
+    finally:
+        if holder.poll() is None and releaser.is_alive():
+            holder.kill()
+        holder.wait(timeout=60)
+    assert result.success
+    retried = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    assert retried and retried[0] == "raw__exam_files"
+    assert query(wh, "SELECT exam_id FROM mart.exams") == [("mini-2026",)]
