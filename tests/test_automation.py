@@ -2,9 +2,6 @@
 exams folder: new, grown, unchanged and broken folders."""
 import copy
 import json
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -18,7 +15,7 @@ from pipelines.jobs import exam_job
 from pipelines.resources import ExamFoldersResource, WarehouseResource
 from pipelines.sensors import exam_folder_sensor, nightly_rerun
 from tests.builders import MINI_EXAM, mini_exam, write_csv
-from tests.conftest import query
+from tests.conftest import query, release, writer_holding
 
 
 @pytest.fixture
@@ -163,33 +160,18 @@ def test_a_step_that_meets_a_held_warehouse_is_retried_then_succeeds(setup):
                                                              lock_retry_seconds=0.5)}
     job = dg.Definitions(assets=ASSETS, asset_checks=CONTRACT_CHECKS, jobs=[exam_job],
                          resources=impatient).resolve_job_def("exam_job")
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import duckdb, sys
-        con = duckdb.connect({str(wh)!r})
-        print("locked", flush=True)
-        sys.stdin.readline()
-        con.close()
-    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "locked"
 
-    def release_after_the_first_retry():
+    def release_after_the_first_retry(holder):
         while True:
             runs = instance.get_runs(limit=1)
             if runs and instance.get_records_for_run(runs[0].run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY
                                                      ).records:
-                break
+                return release(holder)
             time.sleep(0.1)
-        holder.stdin.write("\n")
-        holder.stdin.flush()
 
-    releaser = threading.Thread(target=release_after_the_first_retry, daemon=True)
-    releaser.start()
-    try:
+    with writer_holding(wh) as holder:
+        threading.Thread(target=release_after_the_first_retry, args=(holder,), daemon=True).start()
         result = execute(job, instance, tick(instance, resources).run_requests[0])
-    finally:
-        if holder.poll() is None and releaser.is_alive():
-            holder.kill()
-        holder.wait(timeout=60)
     assert result.success
     retried = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
     assert retried and retried[0] == "raw__exam_files"

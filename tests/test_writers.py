@@ -4,13 +4,11 @@ run queue (the project's dagster.yaml) runs the sensor's requests one at a time,
 first, with the same figures as a sequential run."""
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -19,7 +17,7 @@ import pytest
 
 from examflow import publish
 from examflow.generate import CURRENT_ID, PREVIOUS_ID, generate
-from tests.conftest import query, run
+from tests.conftest import query, run, writer_holding
 
 ROOT = Path(__file__).resolve().parent.parent
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
@@ -29,26 +27,6 @@ FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.Dagster
 def generated(tmp_path_factory) -> list[Path]:
     """A monthly exam and the midterm whose `previous` it is, 200 students."""
     return generate(tmp_path_factory.mktemp("generated") / "exams", 200, seed=17)
-
-
-@contextlib.contextmanager
-def writer_holding(wh: Path):
-    """Another process holding the warehouse read-write (as a run does) until the block ends."""
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import duckdb, sys
-        con = duckdb.connect({str(wh)!r})
-        con.execute("BEGIN TRANSACTION")
-        print("locked", flush=True)
-        sys.stdin.readline()
-        con.close()
-    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        yield holder
-    finally:
-        holder.stdin.write("\n")
-        holder.stdin.flush()
-        holder.wait(timeout=60)
 
 
 def examflow(*args: str, timeout: str) -> subprocess.Popen:
