@@ -36,7 +36,8 @@ def writer_in_flight(instance: dg.DagsterInstance) -> dg.DagsterRun | None:
     return runs[0] if runs else None
 
 
-@dg.sensor(job=exam_job, minimum_interval_seconds=settings.sensor_interval(), default_status=dg.DefaultSensorStatus.RUNNING,
+@dg.sensor(job=exam_job, minimum_interval_seconds=settings.sensor_interval(),
+           default_status=dg.DefaultSensorStatus.RUNNING,
            description="Watches EXAMFLOW_EXAMS: a new exam folder adds its partition and runs; new or changed "
                        "files (exports, resolutions) run it again; an unchanged folder requests nothing. Requests "
                        "nothing while a warehouse run is queued or in progress; an exam whose previous exam is "
@@ -53,8 +54,8 @@ def exam_folder_sensor(context: dg.SensorEvaluationContext, exam_folders: ExamFo
     if busy:
         # changed folders stay out of the cursor, so a later tick requests them (once, whatever arrived meanwhile)
         return dg.SensorResult(dynamic_partitions_requests=partitions, cursor=context.cursor, skip_reason=(
-            f"waiting for run {busy.run_id} ({busy.tags.get('dagster/partition', busy.job_name)}) to finish: "
-            f"{', '.join(f.exam_id for f in changed)} then"))
+            f"waiting for run {busy.run_id} ({busy.tags.get('dagster/partition', busy.job_name)}) to finish "
+            f"before requesting {', '.join(f.exam_id for f in changed)}"))
     ready, waiting = folders.ready_to_run(changed, found, published_exams(warehouse.path) if changed else set())
     for exam_id, previous in waiting.items():
         context.log.info(f"{exam_id} waits for its previous exam {previous} to be materialised")
