@@ -20,7 +20,8 @@ class IngestConfig(dg.Config):
 
 
 @dg.asset(key=["raw", "exam_files"], group_name="ingest", partitions_def=exam_partitions, kinds={"duckdb"},
-          pool=WAREHOUSE_POOL, description="Every file of the exam folder as read, with source_file, source_row, file_sha256 and "
+          pool=WAREHOUSE_POOL,
+          description="Every file of the exam folder as read, with source_file, source_row, file_sha256 and "
                       "ingested_at. A folder that breaks the input contract fails here and writes nothing.")
 def raw_exam_files(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource,
                    exam_folders: ExamFoldersResource) -> dg.MaterializeResult:

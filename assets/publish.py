@@ -8,7 +8,8 @@ from pipelines.resources import WAREHOUSE_POOL, WarehouseResource
 
 
 @dg.asset(key="analyst_copy", group_name="publish", partitions_def=exam_partitions, kinds={"duckdb"},
-          pool=WAREHOUSE_POOL, deps=[dg.AssetKey(["mart", "exams"])] + [dg.AssetKey(["mart", n]) for n in QUANTIFY_TABLES],
+          pool=WAREHOUSE_POOL,
+          deps=[dg.AssetKey(["mart", "exams"])] + [dg.AssetKey(["mart", n]) for n in QUANTIFY_TABLES],
           description="The warehouse copy analysts query (`examflow sql`), swapped in atomically after a run.")
 def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.retry_when_busy():
