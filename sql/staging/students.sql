@@ -1,5 +1,5 @@
 -- The roster normalised: class_id is the class number ("3" for 3班 / 高三(3)班), prefixed by the
--- school in joint exams; track is physics / history / all; electives are subject codes, whether
+-- school in joint exams (joint: rules.md §11, the joint_exam macro); track is physics / history / all; electives are subject codes, whether
 -- written as codes, names or one-character abbreviations (物化生).
 WITH r AS (
     SELECT * FROM raw.roster WHERE exam_id = getvariable('exam_id')
@@ -19,12 +19,14 @@ WITH r AS (
     )
 ), has_electives AS (
     SELECT bool_or(nullif(trim(electives), '') IS NOT NULL) AS any_electives FROM r
+), j AS (
+    SELECT joint_exam(getvariable('exam_id')) AS joint
 )
 SELECT
     r.exam_id,
     trim(r.student_id) AS student_id,
     trim(r.name) AS name,
-    class_id(r.school, r.class) AS class_id,
+    class_id(CASE WHEN j.joint THEN r.school END, r.class) AS class_id,
     trim(r.class) AS class_name,
     CASE WHEN lower(trim(r.track)) IN ('physics', '物理', '物理类', '物', '理科', '理') THEN 'physics'
          WHEN lower(trim(r.track)) IN ('history', '历史', '历史类', '史', '文科', '文') THEN 'history'
@@ -37,7 +39,8 @@ SELECT
     NOT has_electives.any_electives AS electives_unused,
     trim(r.exam_no) AS exam_no,
     nullif(trim(r.school), '') AS school,
+    j.joint,
     r.id_card,
     r.phone,
     r.source_row
-FROM r, alias, has_electives
+FROM r, alias, has_electives, j
