@@ -1,0 +1,124 @@
+"""Joint exams (联考, rules.md §11) on a hand-computed example: two schools with two classes each, both
+tracks, a previous joint exam (tests/builders.py JOINT_*). Figures below are worked out by hand.
+
+This exam (objective 4 or 0 + subjective mark; total = math + first choice):
+  physics track  math: A1 10, A2 5, A4 8 | B1 6, B3 10   physics: A1 9, A2 6, A4 6 | B1 7, B3 10
+                 total: A1 19, A2 11, A4 14 | B1 13, B3 20
+  history track  math: A3 7 | B2 4, B4 absent            history: A3 8 | B2 5, B4 5
+                 total: A3 15 | B2 9, B4 incomplete
+Previous exam: physics-track math A1 8, A2 7, A4 9 | B1 4, B3 6; totals A1 14, A2 13, A4 13 | B1 9, B3 13.
+"""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from tests.builders import JOINT_PREVIOUS_SCORES, joint_exam, write_yaml
+from tests.conftest import query, query_dicts, run
+
+EXAM, PREVIOUS = "joint-2026-11", "joint-2026-10"
+
+
+@pytest.fixture(scope="module")
+def joint_wh(tmp_path_factory):
+    base = tmp_path_factory.mktemp("joint")
+    wh = base / "wh" / "warehouse.duckdb"
+    run(joint_exam(base / "exams", PREVIOUS, None, JOINT_PREVIOUS_SCORES), wh)
+    run(joint_exam(base / "exams"), wh)
+    return wh
+
+
+def _rows(wh, sql, key):
+    return {tuple(r[k] for k in key): r for r in query_dicts(wh, sql, [EXAM])}
+
+
+def test_class_ids_carry_the_school(joint_wh):
+    assert dict(query(joint_wh, "SELECT student_id, class_id FROM mart.students WHERE exam_id = ?", [EXAM])) == {
+        "A1": "一中:1", "A2": "一中:1", "A3": "一中:2", "A4": "一中:2",
+        "B1": "二中:1", "B2": "二中:1", "B3": "二中:2", "B4": "二中:2"}
+    assert query(joint_wh, "SELECT count(*) FROM mart.abnormal_scripts WHERE exam_id = ?", [EXAM]) == [(0,)]
+
+
+def test_joint_and_school_ranks(joint_wh):
+    math = _rows(joint_wh, "SELECT * FROM mart.subject_scores WHERE exam_id = ? AND subject = 'math'", ["student_id"])
+    ranks = {k[0]: (r["raw_score"], r["grade_rank"], r["school_rank"]) for k, r in math.items()}
+    assert ranks == {"A1": (10, 1, 1), "A2": (5, 5, 3), "A4": (8, 3, 2), "B1": (6, 4, 2), "B3": (10, 1, 1),
+                     "A3": (7, 1, 1), "B2": (4, 2, 1), "B4": (None, None, None)}
+    totals = _rows(joint_wh, "SELECT * FROM mart.totals WHERE exam_id = ?", ["student_id"])
+    got = {k[0]: (r["total"], r["grade_rank"], r["school_rank"], r["rank_change"]) for k, r in totals.items()}
+    # previous physics ranks: A1 14 → 1; A2, A4, B3 13 → 2; B1 9 → 5
+    assert got == {"B3": (20, 1, 1, 1), "A1": (19, 2, 1, -1), "A4": (14, 3, 2, -1), "B1": (13, 4, 2, 1),
+                   "A2": (11, 5, 3, -3), "A3": (15, 1, 1, 0), "B2": (9, 2, 1, 0), "B4": (None, None, None, None)}
+
+
+def test_school_quant(joint_wh):
+    q = _rows(joint_wh, "SELECT * FROM mart.school_quant WHERE exam_id = ?", ["school", "subject", "track"])
+    assert set(q) == {(s, subj, tr) for s in ("一中", "二中", "*") for subj, tr in (
+        ("math", "physics"), ("math", "history"), ("physics", "physics"), ("history", "history"),
+        ("total", "physics"), ("total", "history"))}
+    a, b, c = q[("一中", "math", "physics")], q[("二中", "math", "physics")], q[("*", "math", "physics")]
+    # 一中 10, 5, 8; 二中 10, 6; cohort mean 39 / 5
+    assert (a["n_enrolled"], a["n_sat"], a["max"], a["min"], a["median"]) == (3, 3, 10, 5, 8)
+    assert a["mean"] == pytest.approx(23 / 3) and a["sd"] == pytest.approx((38 / 9) ** 0.5)
+    assert (b["mean"], b["sd"], c["mean"]) == (8, 2, pytest.approx(7.8))
+    assert a["mean_diff"] == pytest.approx(23 / 3 - 7.8) and b["mean_ratio"] == pytest.approx(8 / 7.8)
+    # excellent ≥ 8.5, good ≥ 7.5, pass ≥ 6, low < 4 (of full 10)
+    assert (a["excellent_rate"], a["good_rate"], a["pass_rate"], a["low_rate"]) == pytest.approx((1 / 3, 2 / 3, 2 / 3, 0))
+    assert (b["excellent_rate"], b["good_rate"], b["pass_rate"], b["low_rate"]) == (0.5, 0.5, 1, 0)
+    # 三率一分 = 0.4 mean% + 0.4 pass% + 0.2 excellent%
+    assert a["three_rates_one_score"] == pytest.approx(0.4 * 230 / 3 + 0.4 * 200 / 3 + 0.2 * 100 / 3)
+    assert b["three_rates_one_score"] == pytest.approx(82)
+    assert (a["rank_by_mean"], b["rank_by_mean"], c["rank_by_mean"]) == (2, 1, None)
+    # previous means 一中 (8 + 7 + 9) / 3 = 8 (rank 1), 二中 (4 + 6) / 2 = 5 (rank 2)
+    assert (a["mean_change"], a["rank_by_mean_change"]) == (pytest.approx(-1 / 3), -1)
+    assert (b["mean_change"], b["rank_by_mean_change"]) == (pytest.approx(3), 1)
+    # history-track math: 二中 has B4 absent
+    h = q[("二中", "math", "history")]
+    assert (h["n_enrolled"], h["n_sat"], h["n_absent"], h["mean"], h["rank_by_mean"]) == (2, 1, 1, 4, 2)
+    assert q[("一中", "math", "history")]["mean_diff"] == pytest.approx(7 - 5.5)
+    p = q[("一中", "physics", "physics")]
+    assert (p["mean"], p["median"], p["sd"], p["rank_by_mean"]) == (7, 6, pytest.approx(2 ** 0.5), 2)
+    # totals: 一中 19, 11, 14 (previous 14, 13, 13); 二中 20, 13 (previous 9, 13); full marks 20
+    ta, tb = q[("一中", "total", "physics")], q[("二中", "total", "physics")]
+    assert (ta["mean"], tb["mean"], q[("*", "total", "physics")]["mean"]) == pytest.approx((44 / 3, 16.5, 15.4))
+    assert (ta["rank_by_mean"], tb["rank_by_mean"]) == (2, 1)
+    assert (ta["mean_change"], tb["mean_change"]) == pytest.approx((44 / 3 - 40 / 3, 5.5))
+    assert (ta["rank_by_mean_change"], tb["rank_by_mean_change"]) == (-1, 1)
+    th = q[("二中", "total", "history")]
+    assert (th["n_enrolled"], th["n_sat"], th["n_absent"], th["mean"]) == (2, 1, 1, 9)
+
+
+def test_school_lines(joint_wh):
+    lines = _rows(joint_wh, "SELECT * FROM mart.school_lines WHERE exam_id = ?", ["school", "line", "track"])
+    got = {k: (r["line_score"], r["n_over"], r["over_rate"]) for k, r in lines.items()}
+    # physics 本科线 = the 2nd total (19): B3 20, A1 19 over; history 本科线 = 10: A3 over, B2 not, B4 incomplete
+    assert got == {("一中", "本科线", "physics"): (19, 1, pytest.approx(1 / 3)),
+                   ("二中", "本科线", "physics"): (19, 1, 0.5), ("*", "本科线", "physics"): (19, 2, 0.4),
+                   ("一中", "本科线", "history"): (10, 1, 1.0), ("二中", "本科线", "history"): (10, 0, 0.0),
+                   ("*", "本科线", "history"): (10, 1, 0.5)}
+
+
+def test_class_quant_ranks_classes_across_schools(joint_wh):
+    q = _rows(joint_wh, "SELECT * FROM mart.class_quant WHERE exam_id = ? AND subject = 'total'",
+              ["class_id", "track"])
+    # physics-track class means: 一中:1 (19 + 11) / 2 = 15, 一中:2 14, 二中:1 13, 二中:2 20
+    assert {k: r["rank_by_mean"] for k, r in q.items() if k[1] == "physics"} == {
+        ("一中:1", "physics"): 2, ("一中:2", "physics"): 3, ("二中:1", "physics"): 4, ("二中:2", "physics"): 1,
+        ("*", "physics"): None}
+
+
+def test_joint_flag_with_one_school(tmp_path, wh):
+    """`joint: true` makes an exam joint even when its roster names one school: class ids carry it."""
+    folder = joint_exam(tmp_path / "exams", "solo", None)
+    cfg = yaml.safe_load((folder / "exam.yaml").read_text(encoding="utf-8"))
+    roster = (folder / "roster.csv").read_text(encoding="utf-8").replace("二中", "一中")
+    (folder / "roster.csv").write_text(roster, encoding="utf-8")
+    write_yaml(folder / "exam.yaml", {**cfg, "joint": True})
+    run(folder, wh)
+    assert {r[0] for r in query(wh, "SELECT DISTINCT class_id FROM mart.students")} == {"一中:1", "一中:2"}
+    assert query(wh, "SELECT count(*) FROM mart.totals WHERE school_rank IS NOT NULL") == [(7,)]  # B4 incomplete
+    write_yaml(folder / "exam.yaml", cfg)     # one school, no flag: not joint, plain class ids
+    run(folder, wh)
+    assert {r[0] for r in query(wh, "SELECT DISTINCT class_id FROM mart.students")} == {"1", "2"}
+    assert query(wh, "SELECT count(school_rank) FROM mart.totals") == [(0,)]
+    assert query(wh, "SELECT count(*) FROM mart.school_quant") == [(0,)]
