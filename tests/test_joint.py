@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from examflow.errors import ContractError
 from tests.builders import JOINT_PREVIOUS_SCORES, joint_exam, write_yaml
 from tests.conftest import query, query_dicts, run
 
@@ -122,3 +123,13 @@ def test_joint_flag_with_one_school(tmp_path, wh):
     assert {r[0] for r in query(wh, "SELECT DISTINCT class_id FROM mart.students")} == {"1", "2"}
     assert query(wh, "SELECT count(school_rank) FROM mart.totals") == [(0,)]
     assert query(wh, "SELECT count(*) FROM mart.school_quant") == [(0,)]
+
+
+def test_a_joint_roster_names_every_school(tmp_path, wh):
+    folder = joint_exam(tmp_path / "exams", "gap", None)
+    lines = (folder / "roster.csv").read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace("一中", "")                  # A3 (row 4) without a school
+    (folder / "roster.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ContractError) as e:
+        run(folder, wh)
+    assert "school is empty" in str(e.value) and "roster.csv" in str(e.value) and "row 4" in str(e.value)
