@@ -133,3 +133,51 @@ def test_a_joint_roster_names_every_school(tmp_path, wh):
     with pytest.raises(ContractError) as e:
         run(folder, wh)
     assert "school is empty" in str(e.value) and "roster.csv" in str(e.value) and "row 4" in str(e.value)
+
+
+# ----------------------------------------------------------------------------------- scope (§9, §11)
+def _extract(wh, template, teacher, **options):
+    from examflow import extracts as ex
+
+    return ex.extract(template, teacher_id=teacher, exam_id=EXAM, options=options, warehouse=wh,
+                      output=wh.parent.parent / "output")
+
+
+def _students(frame):
+    return set(frame["student_id"].to_list()) if "student_id" in frame.columns else set()
+
+
+SCHOOL_A = {"A1", "A2", "A3", "A4"}
+SCHOOL_B = {"B1", "B2", "B3", "B4"}
+
+
+def test_scope_stops_at_the_school(joint_wh):
+    from examflow.extracts import ExtractRefused
+
+    # a math teacher of 一中 (classes 1 and 2): 一中's math students only
+    assert _students(_extract(joint_wh, "class_scores", "TA1").frame) == SCHOOL_A
+    # the director of 一中: all of 一中, no one of 二中; the director of 二中 the reverse
+    assert _students(_extract(joint_wh, "class_scores", "TA9").frame) == SCHOOL_A
+    assert _students(_extract(joint_wh, "class_scores", "TB9").frame) == SCHOOL_B
+    # the math lead of 二中: math of 二中's classes only
+    lead = _extract(joint_wh, "class_scores", "TB8").frame
+    assert _students(lead) == SCHOOL_B and set(lead["subject"]) == {"math"}
+    # 联考负责人 sees every school
+    assert _students(_extract(joint_wh, "class_scores", "TD1").frame) == SCHOOL_A | SCHOOL_B
+    # a teacher of 一中 asking for a class of 二中 is refused as outside scope (and logged)
+    with pytest.raises(ExtractRefused, match="outside scope: it is a class of 二中"):
+        _extract(joint_wh, "class_scores", "TA1", class_id="二中:1")
+    with pytest.raises(ExtractRefused, match="outside scope"):
+        _extract(joint_wh, "class_scores", "TA9", class_id="二中:2")
+    with pytest.raises(ExtractRefused):
+        _extract(joint_wh, "student_history", "TA9", student_id="B1")
+    assert query(joint_wh, "SELECT count(*) FROM audit.extracts WHERE outcome = 'refused' AND who IN ('TA1', 'TA9')") \
+        == [(3,)]
+
+
+def test_every_teacher_sees_every_schools_aggregates(joint_wh):
+    for teacher in ("TA3", "TB1", "TD1"):
+        f = _extract(joint_wh, "schools", teacher).frame
+        assert set(f["school"]) == {"一中", "二中", "*"} and "student_id" not in f.columns
+    with pytest.raises(Exception, match="unknown teacher"):
+        _extract(joint_wh, "schools", "NOBODY")
