@@ -7,11 +7,6 @@ CREATE OR REPLACE TEMP MACRO bad_mark(txt, val, full_marks) AS
 -- whatever order the threads add rows in (a re-run must give identical figures), with no sort;
 -- 1e-12 is far below anything printed.
 CREATE OR REPLACE TEMP MACRO exact(x) AS CAST(x AS DECIMAL(38, 12));
--- joint_exam(exam) (rules.md §11): the exam is joint (联考) when its roster names two or more schools
--- or exam.yaml says `joint: true`. The one place this rule is written.
-CREATE OR REPLACE TEMP MACRO joint_exam(exam) AS
-    coalesce((SELECT TRY_CAST(json_extract(settings, '$.joint') AS BOOLEAN) FROM raw.exams WHERE exam_id = exam), false)
-    OR (SELECT count(DISTINCT nullif(trim(school), '')) FROM raw.roster WHERE exam_id = exam) >= 2;
 -- class_id (outputs.md): the class number as text ("3" for 3班 / 高三(3)班), prefixed by the school
 -- in joint exams (一中:3; callers pass school NULL otherwise); a class name without a digit is kept
 -- as written. Roster and teachers alike.

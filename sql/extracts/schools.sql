@@ -17,5 +17,5 @@ SELECT q.school, q.subject, sb.subject_name, q.track, q.n_enrolled, q.n_sat, q.m
 FROM mart.school_quant q
 JOIN subjects sb ON sb.subject = q.subject
 WHERE q.exam_id = $exam_id
-  AND EXISTS (SELECT 1 FROM scope)
+  AND EXISTS (SELECT 1 FROM scope sc)   -- any teacher of the exam; aggregates only
 ORDER BY sb.position, q.track, q.school = '*' DESC, q.rank_by_mean, q.school

@@ -1,5 +1,5 @@
 -- The roster normalised: class_id is the class number ("3" for 3班 / 高三(3)班), prefixed by the
--- school in joint exams (joint: rules.md §11, the joint_exam macro); track is physics / history / all; electives are subject codes, whether
+-- school in joint exams; track is physics / history / all; electives are subject codes, whether
 -- written as codes, names or one-character abbreviations (物化生).
 WITH r AS (
     SELECT * FROM raw.roster WHERE exam_id = getvariable('exam_id')
@@ -20,7 +20,12 @@ WITH r AS (
 ), has_electives AS (
     SELECT bool_or(nullif(trim(electives), '') IS NOT NULL) AS any_electives FROM r
 ), j AS (
-    SELECT joint_exam(getvariable('exam_id')) AS joint
+    -- joint (联考, rules.md §11): the roster names two or more schools, or exam.yaml says `joint: true`.
+    -- The one place this rule is written; later models read staging.students.joint.
+    SELECT coalesce((SELECT TRY_CAST(json_extract(settings, '$.joint') AS BOOLEAN) FROM raw.exams
+                     WHERE exam_id = getvariable('exam_id')), false)
+        OR count(DISTINCT nullif(trim(school), '')) >= 2 AS joint
+    FROM r
 )
 SELECT
     r.exam_id,

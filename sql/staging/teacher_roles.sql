@@ -10,7 +10,7 @@ WITH t AS (
                        nullif(trim(json_extract_string(extra, '$.school')), '')) AS school
     FROM raw.teachers WHERE exam_id = getvariable('exam_id')
 ), j AS (
-    SELECT joint_exam(getvariable('exam_id')) AS joint
+    SELECT coalesce(bool_or(joint), false) AS joint FROM staging.students WHERE exam_id = getvariable('exam_id')
 ), split AS (
     SELECT t.*, trim(c) AS class_text
     FROM t, unnest(regexp_split_to_array(coalesce(t.class, ''), '[,，、;；/]+')) u(c)
