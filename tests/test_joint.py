@@ -181,3 +181,83 @@ def test_every_teacher_sees_every_schools_aggregates(joint_wh):
         assert set(f["school"]) == {"一中", "二中", "*"} and "student_id" not in f.columns
     with pytest.raises(Exception, match="unknown teacher"):
         _extract(joint_wh, "schools", "NOBODY")
+
+
+# ----------------------------------------------------------------------------------- a generated joint exam
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """`examflow generate --schools 3` (500 students), previous and current exam run through the pipeline."""
+    from examflow.generate import generate
+
+    base = tmp_path_factory.mktemp("joint-gen")
+    previous, current = generate(base / "exams", 500, seed=11, schools=3)
+    wh = base / "wh" / "warehouse.duckdb"
+    run(previous, wh)
+    exam = run(current, wh, printouts=True)
+    return {"wh": wh, "exam": exam, "folder": current, "out": wh.parent / "output" / exam}
+
+
+def test_generated_joint_folders(generated):
+    import polars as pl
+
+    folder = generated["folder"]
+    roster = pl.read_csv(folder / "roster.csv", infer_schema=False)
+    sizes = roster.group_by("学校").len()
+    assert sizes.height == 3 and sizes["len"].n_unique() == 3          # schools of different sizes
+    teachers = pl.read_csv(folder / "teachers.csv", infer_schema=False)
+    for school in sizes["学校"]:
+        mine = teachers.filter(pl.col("学校") == school)
+        assert set(mine["职务"]) >= {"任课", "班主任", "备课组长", "年级主任"}
+        assert set(mine["工号"]).isdisjoint(teachers.filter(pl.col("学校") != school)["工号"])
+    assert teachers.filter(pl.col("职务") == "联考负责人").height == 1
+    rooms = pl.read_csv(folder / "rooms.csv", infer_schema=False)
+    assert set(rooms["学校"]) == set(sizes["学校"])
+    wh, exam = generated["wh"], generated["exam"]
+    assert query(wh, "SELECT previous FROM mart.exams WHERE exam_id = ?", [exam]) == [("gen-2026-10-joint-monthly",)]
+    # schools differ in strength: their mean totals are not all within a point of each other
+    means = [r[0] for r in query(wh, "SELECT mean FROM mart.school_quant WHERE exam_id = ? AND subject = 'total' "
+                                     "AND track = 'physics' AND school <> '*'", [exam])]
+    assert max(means) - min(means) > 5
+
+
+def test_school_quant_properties(generated):
+    wh, exam = generated["wh"], generated["exam"]
+    rows = query_dicts(wh, "SELECT * FROM mart.school_quant WHERE exam_id = ?", [exam])
+    cohort = {(r["subject"], r["track"]): r for r in rows if r["school"] == "*"}
+    schools: dict = {}
+    for r in rows:
+        if r["school"] != "*":
+            schools.setdefault((r["subject"], r["track"]), []).append(r)
+    assert set(cohort) == set(schools) and len(cohort) >= 10
+    for key, group in schools.items():
+        c = cohort[key]
+        assert 1 <= len(group) <= 3       # (history × physics: an accepted NOT_ENROLLED script)
+        # school n_sat sums to the cohort's; the n_sat-weighted mean of school means is the cohort mean
+        assert sum(r["n_sat"] for r in group) == c["n_sat"]
+        assert sum(r["n_enrolled"] for r in group) == c["n_enrolled"]
+        sat = [r for r in group if r["n_sat"]]
+        if not sat:                          # nobody sat (a pending NOT_ENROLLED script): NULL figures
+            assert c["mean"] is None and all(r["mean"] is None for r in group)
+            continue
+        assert sum(r["mean"] * r["n_sat"] for r in sat) / c["n_sat"] == pytest.approx(c["mean"], rel=1e-9)
+        # rank by mean: a competition rank of the means, highest first
+        for r in sat:
+            assert r["rank_by_mean"] == 1 + sum(o["mean"] > r["mean"] + 1e-9 for o in sat)
+            assert r["mean_diff"] == pytest.approx(r["mean"] - c["mean"])
+        # with a previous joint exam every school has its changes
+        assert all(r["mean_change"] is not None and r["rank_by_mean_change"] is not None for r in sat)
+
+
+def test_school_rank_is_the_rank_within_the_school(generated):
+    import polars as pl
+
+    wh, exam = generated["wh"], generated["exam"]
+    for table, score, part in (("totals", "total", ["track"]), ("subject_scores", "raw_score", ["subject", "cohort_track"])):
+        frame = pl.DataFrame(query_dicts(wh, f"SELECT t.*, s.school FROM mart.{table} t JOIN mart.students s "
+                                             "USING (exam_id, student_id) WHERE exam_id = ? AND t.status = 'ok'", [exam]))
+        again = frame.with_columns(pl.col(score).rank("min", descending=True).over([*part, "school"]).alias("again"))
+        assert again.filter(pl.col("again") != pl.col("school_rank")).height == 0, table
+        assert again["school_rank"].null_count() == 0
+        # and the joint rank is over every school
+        joint = frame.with_columns(pl.col(score).rank("min", descending=True).over(part).alias("again"))
+        assert joint.filter(pl.col("again") != pl.col("grade_rank")).height == 0, table
