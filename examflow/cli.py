@@ -202,14 +202,17 @@ def cmd_arrange(args) -> int:
     except InfeasibleArrangement as e:
         print(f"examflow: the arrangement is infeasible, nothing was written:\n{e}", file=sys.stderr)
         return 2
-    arr = done.arrangement
-    print(f"exam {done.exam_id}: {len(arr.sessions)} sessions, {arr.seating['student_id'].n_unique()} students, "
-          f"{arr.seating.height} seats, {arr.invigilation['teacher_id'].n_unique()} invigilators")
-    for row in arr.timetable.sort("session", "subject").iter_rows(named=True):
+    print(f"exam {done.exam_id}: {done.timetable['session'].n_unique()} sessions, "
+          f"{done.seating['student_id'].n_unique()} students, {done.seating.height} seats, "
+          f"{done.invigilation['teacher_id'].n_unique()} invigilators")
+    for row in done.timetable.sort("session", "subject").iter_rows(named=True):
         print(f"  session {row['session']}  {row['starts_at']:%m-%d %H:%M}  {row['subject']}  {row['n_students']}")
-    for note in arr.notes:
+    for note in done.notes:
         print(f"  note: {note}")
-    print(f"printouts: {(settings.output_dir(args.output) / done.exam_id / '考务').resolve()}")
+    if len(done.folders) > 1:
+        print("joint exam: one timetable for every school; each school seated in its own rooms by its own teachers")
+    for folder in done.folders:
+        print(f"printouts: {folder.resolve()}")
     return 0
 
 

@@ -261,3 +261,30 @@ def test_school_rank_is_the_rank_within_the_school(generated):
         # and the joint rank is over every school
         joint = frame.with_columns(pl.col(score).rank("min", descending=True).over(part).alias("again"))
         assert joint.filter(pl.col("again") != pl.col("grade_rank")).height == 0, table
+
+
+# ----------------------------------------------------------------------------------- arrangement (§10 per school)
+def test_a_joint_exam_is_arranged_school_by_school(tmp_path, wh):
+    from examflow.arrange.folder import arrange_folder
+    from tests.builders import write_csv
+
+    folder = joint_exam(tmp_path / "exams", "joint-arr", None)
+    write_csv(folder / "rooms.csv", ["考场", "座位数", "学校"], [("1", 3, "一中"), ("2", 3, "一中"), ("1", 5, "二中")])
+    done = arrange_folder(folder, wh, tmp_path / "out")
+    seats = {r["student_id"]: r for r in query_dicts(wh, "SELECT * FROM mart.seating WHERE session = 1")}
+    # every student seated in a room of their own school (rooms named school:room, as class ids)
+    assert {s: r["room"].split(":")[0] for s, r in seats.items()} == {
+        s: ("一中" if s.startswith("A") else "二中") for s in ("A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4")}
+    # one timetable for every school: a subject in one session
+    assert query(wh, "SELECT count(*) FROM (SELECT subject FROM mart.seating GROUP BY subject "
+                     "HAVING count(DISTINCT session) > 1)") == [(0,)]
+    # invigilators are the school's own teachers
+    for room, teacher in query(wh, "SELECT room, teacher_id FROM mart.invigilation"):
+        assert teacher[1] == {"一中": "A", "二中": "B"}[room.split(":")[0]], (room, teacher)   # TA… of 一中
+    assert [f.name for f in done.folders] == ["考务", "考务"]
+    assert {f.parent.name for f in done.folders} == {"一中", "二中"}
+    assert all((f / "门贴.xlsx").exists() for f in done.folders)
+    # rooms without a school cannot be split between the schools
+    write_csv(folder / "rooms.csv", ["考场", "座位数"], [("1", 10)])
+    with pytest.raises(ContractError, match="学校"):
+        arrange_folder(folder, wh, tmp_path / "out")
