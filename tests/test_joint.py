@@ -288,3 +288,73 @@ def test_a_joint_exam_is_arranged_school_by_school(tmp_path, wh):
     write_csv(folder / "rooms.csv", ["考场", "座位数"], [("1", 10)])
     with pytest.raises(ContractError, match="学校"):
         arrange_folder(folder, wh, tmp_path / "out")
+
+
+# ----------------------------------------------------------------------------------- printouts and privacy
+def _texts(path):
+    """Every text of a printout: each XML part of a workbook, the extracted text of each PDF page."""
+    import zipfile
+
+    from pypdf import PdfReader
+
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as z:
+            return "\n".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def test_each_school_bundle_names_no_student_of_another_school(generated):
+    import re
+
+    import polars as pl
+
+    roster = pl.read_csv(generated["folder"] / "roster.csv", infer_schema=False)
+    teachers = set(pl.read_csv(generated["folder"] / "teachers.csv", infer_schema=False)["姓名"])
+    counts = roster.group_by("姓名").len()
+    unique = set(counts.filter(pl.col("len") == 1)["姓名"]) - teachers   # names no one else carries
+    schools = sorted(set(roster["学校"]))
+    out = generated["out"]
+    assert sorted(p.name for p in (out / "schools").iterdir()) == schools
+    assert (out / "联考总表.xlsx").exists()
+    for school in schools:
+        bundle = out / "schools" / school
+        files = sorted(p for p in bundle.rglob("*") if p.is_file())
+        assert {p.name for p in files} >= {"成绩总表.xlsx", "班级量化表.xlsx", "教师量化表.xlsx"}
+        mine = roster.filter(pl.col("学校") == school)
+        number = re.compile(r"(\d+)")
+        classes = {f"{school}_{int(number.search(c).group(1))}.pdf" for c in mine["班级"]}
+        assert {p.name for p in files if p.parent.name == "成绩单"} == classes
+        assert {p.name for p in files if p.parent.name == "成绩条"} == classes
+        others = roster.filter(pl.col("学校") != school)
+        other_ids = re.compile("|".join(rf"(?<!\d){i}(?!\d)" for i in others["学号"]))
+        other_names = [n for n in others["姓名"] if n in unique and len(n) >= 3 and "=" not in n]
+        own_ids = set(mine["学号"])
+        seen_own = set()
+        for f in files:
+            text = _texts(f)
+            hit = other_ids.search(text)
+            assert hit is None, (school, f.name, hit and hit.group(0))
+            named = [n for n in other_names if n in text]
+            assert not named, (school, f.name, named[:3])
+            seen_own |= {i for i in own_ids if i in text}
+        assert seen_own == own_ids          # the scan sees ids: every own student is in the bundle
+        # 成绩总表 carries joint and school ranks
+        from openpyxl import load_workbook
+
+        head = [c.value for c in load_workbook(bundle / "成绩总表.xlsx", read_only=True)["年级"][1]]
+        assert {"年级名次", "校内名次", "班级名次"} <= set(head)
+
+
+def test_joint_summary_compares_the_schools(generated):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(generated["out"] / "联考总表.xlsx")
+    assert wb.sheetnames[0] == "总分" and {"上线", "均分对比", "图表"} <= set(wb.sheetnames)
+    assert len(wb["图表"]._charts) == 1
+    rows = list(wb["均分对比"].iter_rows(values_only=True))
+    wh, exam = generated["wh"], generated["exam"]
+    expected = dict(query(wh, "SELECT school, mean FROM mart.school_quant WHERE exam_id = ? AND subject = 'total' "
+                              "AND track = 'physics'", [exam]))
+    assert rows[0][1] == "总分(物理类)"
+    assert {r[0]: r[1] for r in rows[1:]} == {("联考全体" if k == "*" else k): pytest.approx(v, abs=0.05)
+                                              for k, v in expected.items()}
