@@ -206,15 +206,9 @@ def arrange(
     )
 
 
-def arrange_schools(
-    roster: pl.DataFrame,
-    subjects: Sequence[Any],
-    rooms: pl.DataFrame,
-    teachers: pl.DataFrame | None,
-    settings: Mapping[str, Any] | ArrangementSettings | None,
-    exam_date: Any = None,
-    previous_ranks: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, dict[str, Arrangement]]:
+def arrange_schools(roster: pl.DataFrame, subjects: Sequence[Any], rooms: pl.DataFrame, teachers: pl.DataFrame | None,
+                    settings: Mapping[str, Any] | ArrangementSettings | None, exam_date: Any = None,
+                    previous_ranks: pl.DataFrame | None = None) -> tuple[pl.DataFrame, dict[str, Arrangement]]:
     """A joint exam (联考): one timetable for every school, the joint cohort's (every school sits a paper
     in the same session), then each school arranged on its own as `arrange` does: its students in its
     own rooms, invigilated by its own teachers. roster, rooms and teachers carry a `school` column.
