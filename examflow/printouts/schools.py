@@ -91,7 +91,8 @@ def write_school_workbooks(data: ExamData, folder: Path) -> list[PrintedFile]:
 def copy_school_pdfs(data: ExamData, folder: Path, pdfs: Sequence[PrintedFile],
                      classes: dict[Path, str]) -> list[PrintedFile]:
     """Each school's classes' 成绩单 / 成绩条: copies of the exam's class PDFs just written (`pdfs`,
-    `classes` their class ids), into the school's bundle; `classes` gains the copies."""
+    `classes` their class ids), into the school's bundle; `classes` gains the copies. PDFs of classes
+    that no longer exist are removed from the bundles."""
     students = data.table("students")
     school_of = dict(zip(students["class_id"].to_list(), students["school"].to_list()))
     files: list[PrintedFile] = []
@@ -104,6 +105,10 @@ def copy_school_pdfs(data: ExamData, folder: Path, pdfs: Sequence[PrintedFile],
             shutil.copyfileobj(src, out)
         files.append(PrintedFile(target, f.kind, f.rows, f.sha256))
         classes[target] = classes[f.path]
+    written = {f.path for f in files}
+    for stale in (p for d in {f.path.parent for f in pdfs} for p in (folder / SCHOOLS_DIR).glob(f"*/{d.name}/*.pdf")):
+        if stale not in written:        # a class that no longer exists (as the exam's own PDFs)
+            stale.unlink()
     return files
 
 
