@@ -48,8 +48,8 @@ def school_data(data: ExamData, school: str) -> ExamData:
     mine = students.filter(pl.col("school") == school)
     ids, classes = mine["student_id"], pl.Series(mine["class_id"].unique().to_list() + ["*"], dtype=pl.String)
     tq = data.table("teacher_quant")
-    teachers = (tq.filter(pl.col("class_id").is_in(classes) & (pl.col("class_id") != "*"))["teacher_id"].unique()
-                if tq is not None else pl.Series([], dtype=pl.String))
+    own_class = pl.col("class_id").is_in(classes.to_list()) & (pl.col("class_id") != "*")
+    teachers = tq.filter(own_class)["teacher_id"].unique() if tq is not None else pl.Series([], dtype=pl.String)
     tables: dict[str, pl.DataFrame | None] = {}
     for name, frame in data.tables.items():
         if frame is None:
@@ -57,13 +57,13 @@ def school_data(data: ExamData, school: str) -> ExamData:
         elif name == "students":
             tables[name] = mine
         elif name == "teacher_quant":
-            tables[name] = frame.filter(pl.col("teacher_id").is_in(teachers))
+            tables[name] = frame.filter(pl.col("teacher_id").is_in(teachers.to_list()))
         elif name == "marker_quality":
-            tables[name] = frame.filter(pl.col("marker").is_in(teachers))
+            tables[name] = frame.filter(pl.col("marker").is_in(teachers.to_list()))
         elif "student_id" in frame.columns:
-            tables[name] = frame.filter(pl.col("student_id").is_in(ids))
+            tables[name] = frame.filter(pl.col("student_id").is_in(ids.to_list()))
         elif "class_id" in frame.columns:
-            tables[name] = frame.filter(pl.col("class_id").is_in(classes))
+            tables[name] = frame.filter(pl.col("class_id").is_in(classes.to_list()))
         elif name in SCHOOL_TABLES:
             tables[name] = frame.filter(pl.col("school") == school)
         else:
