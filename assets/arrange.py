@@ -26,8 +26,8 @@ def arrangement(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                               progress=lambda m: report(context, m))
     with warehouse.connect(read_only=True) as con:
         for key in context.selected_asset_keys:
-            frame = getattr(done.arrangement, key.path[-1])
+            frame = getattr(done, key.path[-1])
             yield dg.MaterializeResult(asset_key=key, metadata={
                 "rows": frame.height, "printouts": len(done.files),
                 "preview": dg.MetadataValue.md(markdown_preview(con, "mart." + key.path[-1], exam_id)),
-                "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in done.arrangement.notes) or "none")})
+                "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in done.notes) or "none")})

@@ -8,6 +8,9 @@ from examflow import stages
 DESCRIPTIONS = {
     "class_quant": "班级量化: per class × subject (and total) × track: counts, mean, sd, rates, 三率一分, "
                    "rank by mean, change and value added against `previous`; class_id '*' is the cohort.",
+    "school_quant": "学校量化 (joint exams): class_quant's figures per school × subject (and total) × track against "
+                    "the joint cohort, rank by mean among the schools, change against a previous joint exam.",
+    "school_lines": "Joint exams: per school × cut line × track, students over the line and the over rate.",
     "rank_bands": "Per class and track: students in the track's top N by total, for every N of `rank_bands`.",
     "cut_lines": "上线分析: every cut line per track with its score (top N or given) and the number over it.",
     "line_analysis": "Per class × subject × line: 有效分, n over the line, single/double over, hit and "

@@ -51,10 +51,17 @@ def _summary(args, exam_id: str) -> int:
                            "WHERE exam_id = ?", [exam_id])
         codes = con.execute("SELECT code, count(*) FILTER (WHERE status = 'open'), count(*) FROM mart.abnormal_scripts "
                             "WHERE exam_id = ? GROUP BY code ORDER BY code", [exam_id]).fetchall()
+        schools = con.execute("SELECT track, school, n_sat, mean, rank_by_mean FROM mart.school_quant WHERE exam_id = ? "
+                              "AND subject = 'total' AND school <> '*' ORDER BY track, rank_by_mean, school",
+                              [exam_id]).fetchall()
     print(f"exam {exam_id}: {head[0]} students, {head[1]} scripts scanned, {head[2]} abnormal scripts open "
           f"({head[3]} blocking)")
     for code, n_open, n in codes:
         print(f"  {code:<26} {n_open:>5} open / {n:>5}")
+    if schools:
+        print("joint exam, schools by mean total (track, rank, school, students with a total, mean):")
+    for track, school, n_sat, mean, rank in schools:
+        print(f"  {track:<8} {rank or '-':>3} {school:<8} {n_sat:>6} {'-' if mean is None else f'{mean:.1f}':>7}")
     print(f"warehouse: {settings.warehouse_path(args.warehouse).resolve()}")
     out = settings.output_dir(args.output) / exam_id
     if out.exists():
@@ -66,20 +73,27 @@ def cmd_generate(args) -> int:
     from examflow.generate import generate
 
     started = time.perf_counter()
-    folders = generate(Path(args.out), args.students, seed=args.seed, progress=lambda m: print(m, file=sys.stderr))
+    try:
+        folders = generate(Path(args.out), args.students, seed=args.seed, schools=args.schools,
+                           progress=lambda m: print(m, file=sys.stderr))
+    except ValueError as e:
+        print(f"examflow generate: {e}", file=sys.stderr)
+        return 2
     size = sum(f.stat().st_size for folder in folders for f in folder.rglob("*") if f.is_file())
     print(f"generated {', '.join(str(f) for f in folders)} ({size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f}s")
     return 0
 
 
 def cmd_demo(args) -> int:
-    """A ~1,200-student grade and its previous exam, generated and run end to end."""
+    """A ~1,200-student grade and its previous exam (with --joint: a joint exam of 3 schools and its
+    previous joint exam), generated and run end to end."""
     from examflow.generate import generate
     from examflow.runner import configure_progress, run_exam
 
     configure_progress()
     root = Path(args.dir)
-    folders = generate(root / "exams", args.students, seed=args.seed, progress=lambda m: print(m, file=sys.stderr))
+    folders = generate(root / "exams", args.students, seed=args.seed, schools=3 if args.joint else 0,
+                       progress=lambda m: print(m, file=sys.stderr))
     args.warehouse = args.warehouse or root / "warehouse.duckdb"
     args.output = args.output or root / "output"
     exam_id = None
@@ -195,14 +209,17 @@ def cmd_arrange(args) -> int:
     except InfeasibleArrangement as e:
         print(f"examflow: the arrangement is infeasible, nothing was written:\n{e}", file=sys.stderr)
         return 2
-    arr = done.arrangement
-    print(f"exam {done.exam_id}: {len(arr.sessions)} sessions, {arr.seating['student_id'].n_unique()} students, "
-          f"{arr.seating.height} seats, {arr.invigilation['teacher_id'].n_unique()} invigilators")
-    for row in arr.timetable.sort("session", "subject").iter_rows(named=True):
+    print(f"exam {done.exam_id}: {done.timetable['session'].n_unique()} sessions, "
+          f"{done.seating['student_id'].n_unique()} students, {done.seating.height} seats, "
+          f"{done.invigilation['teacher_id'].n_unique()} invigilators")
+    for row in done.timetable.sort("session", "subject").iter_rows(named=True):
         print(f"  session {row['session']}  {row['starts_at']:%m-%d %H:%M}  {row['subject']}  {row['n_students']}")
-    for note in arr.notes:
+    for note in done.notes:
         print(f"  note: {note}")
-    print(f"printouts: {(settings.output_dir(args.output) / done.exam_id / '考务').resolve()}")
+    if len(done.folders) > 1:
+        print("joint exam: one timetable for every school; each school seated in its own rooms by its own teachers")
+    for folder in done.folders:
+        print(f"printouts: {folder.resolve()}")
     return 0
 
 
@@ -262,12 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--students", type=int, default=1200)
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--no-printouts", action="store_true")
+    s.add_argument("--joint", action="store_true", help="a joint exam (联考) of 3 schools: school tables and bundles")
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("generate", help="write synthetic exam folders (a previous and a current exam)")
     s.add_argument("--students", type=int, required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--schools", type=int, default=0, help="N ≥ 2: a joint exam (联考) of N schools")
     s.set_defaults(func=cmd_generate)
 
     s = sub.add_parser("status", parents=[common], help="what is open and what blocks which subject")

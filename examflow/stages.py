@@ -16,11 +16,11 @@ SCORE = [
     "mart/subject_scores", "mart/totals", "mart/reconciliation", "mart/exams",
 ]
 QUANTIFY = [
-    "staging/quant_settings", "staging/quant_scores", "staging/class_stats", "mart/class_quant", "mart/rank_bands",
-    "mart/cut_lines", "mart/line_analysis", "mart/borderline", "staging/teacher_roles", "mart/teacher_quant",
+    "staging/quant_settings", "staging/quant_scores", "staging/unit_stats", "staging/unit_quant", "mart/class_quant",
+    "mart/school_quant", "mart/rank_bands", "mart/cut_lines", "mart/line_analysis", "mart/school_lines", "mart/borderline", "staging/teacher_roles", "mart/teacher_quant",
     "mart/quant_formula", "mart/marker_quality", "staging/item_results", "mart/item_analysis", "mart/item_options",
     "mart/class_items", "mart/subject_reliability", "mart/knowledge",
 ]
 
-EPHEMERAL = {"staging/item_results"}
+EPHEMERAL = {"staging/item_results", "staging/unit_quant"}
 VIEWS = {"mart/item_scores"}

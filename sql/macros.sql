@@ -8,7 +8,8 @@ CREATE OR REPLACE TEMP MACRO bad_mark(txt, val, full_marks) AS
 -- 1e-12 is far below anything printed.
 CREATE OR REPLACE TEMP MACRO exact(x) AS CAST(x AS DECIMAL(38, 12));
 -- class_id (outputs.md): the class number as text ("3" for 3班 / 高三(3)班), prefixed by the school
--- in joint exams (一中:3); a class name without a digit is kept as written. Roster and teachers alike.
+-- in joint exams (一中:3; callers pass school NULL otherwise); a class name without a digit is kept
+-- as written. Roster and teachers alike.
 CREATE OR REPLACE TEMP MACRO class_id(school, class_text) AS
     CASE WHEN nullif(trim(school), '') IS NOT NULL THEN trim(school) || ':' ELSE '' END
     || CASE WHEN regexp_matches(class_text, '\d')

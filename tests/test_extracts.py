@@ -289,7 +289,7 @@ def got_student_history(e: ex.Extract) -> dict:
 def test_every_template_is_declared_and_listed(capsys):
     templates = ex.load_templates()
     assert set(templates) == {"class_scores", "borderline", "rank_movers", "weak_items", "knowledge", "low_scorers",
-                              "student_history"}
+                              "student_history", "schools"}
     for t in templates.values():
         names = [p.name for p in t.params]
         assert names[:2] == ["exam_id", "teacher_id"] and t.description and t.title

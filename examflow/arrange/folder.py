@@ -12,7 +12,9 @@ import duckdb
 import polars as pl
 
 from examflow import audit, settings, warehouse
-from examflow.arrange import Arrangement, arrange, write_printouts, write_scanner_roster
+from examflow.arrange import arrange, arrange_schools, write_printouts, write_scanner_roster
+from examflow.errors import ContractError
+from examflow.printing import safe_filename
 from examflow.config import load_exam
 from examflow.ingest import FolderReader, read_people
 
@@ -21,9 +23,15 @@ MODELS = ["mart/timetable", "mart/seating", "mart/invigilation"]
 
 @dataclass
 class ArrangedExam:
+    """What was arranged (the mart frames), its notes, the files written and the folders they are in
+    (one per school in a joint exam)."""
     exam_id: str
-    arrangement: Arrangement
+    timetable: pl.DataFrame
+    seating: pl.DataFrame
+    invigilation: pl.DataFrame
+    notes: list
     files: list
+    folders: list
 
 
 def _normalised(raw) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -33,10 +41,10 @@ def _normalised(raw) -> tuple[pl.DataFrame, pl.DataFrame]:
         warehouse.ensure_schema(con)
         warehouse.write_raw(con, raw)
         warehouse.run_models(con, raw.config.id, ["staging/students", "staging/teacher_roles"])
-        roster = con.sql("SELECT student_id, name, class_id, track, electives, exam_no FROM staging.students "
-                         "ORDER BY source_row").pl()
-        teachers = con.sql("SELECT teacher_id, teacher_name AS name, class_id, subject, role FROM staging.teacher_roles "
-                           "ORDER BY source_file, source_row").pl()
+        roster = con.sql("SELECT student_id, name, class_id, track, electives, exam_no, school, joint "
+                         "FROM staging.students ORDER BY source_row").pl()
+        teachers = con.sql("SELECT teacher_id, teacher_name AS name, class_id, subject, role, school "
+                           "FROM staging.teacher_roles ORDER BY source_file, source_row").pl()
     finally:
         con.close()
     return roster, teachers
@@ -65,22 +73,52 @@ def arrange_folder(folder: Path, wh: Path | None = None, output: Path | None = N
     roster, teachers = _normalised(raw)
     rooms = raw.frames["rooms"].select("room", "location", pl.col("capacity").cast(pl.Int64))
     subjects = [{"code": s.code, "name": s.name, "role": s.role} for s in cfg.subjects]
-    arr = arrange(roster, subjects, rooms, teachers, cfg.settings.get("arrangement") or {}, cfg.date,
-                  previous_ranks=_previous_ranks(wh, cfg.previous))
-    progress(f"{cfg.id}: {len(arr.sessions)} sessions, {arr.seating.height} seats, "
-             f"{arr.invigilation.height} invigilation duties")
     out = output / cfg.id
-    files = write_printouts(arr, out, exam_name=cfg.name)
-    if arr.exam_numbers is not None:
-        files.append(write_scanner_roster(arr, out / "考务" / "考号名单.csv"))
+    if roster["joint"].any():
+        timetable, seating, invigilation, notes, files, folders = _arrange_joint(raw, cfg, roster, teachers, rooms,
+                                                                                 subjects, wh, out, progress)
+    else:
+        arr = arrange(roster.drop("school", "joint"), subjects, rooms, teachers.drop("school"),
+                      cfg.settings.get("arrangement") or {}, cfg.date, previous_ranks=_previous_ranks(wh, cfg.previous))
+        progress(f"{cfg.id}: {len(arr.sessions)} sessions, {arr.seating.height} seats, "
+                 f"{arr.invigilation.height} invigilation duties")
+        files = write_printouts(arr, out, exam_name=cfg.name)
+        if arr.exam_numbers is not None:
+            files.append(write_scanner_roster(arr, out / "考务" / "考号名单.csv"))
+        timetable, seating, invigilation, notes, folders = arr.timetable, arr.seating, arr.invigilation, arr.notes, [out]
     with warehouse.connect(wh) as con:
         warehouse.ensure_schema(con)
-        con.register("arranged_timetable", arr.timetable)
-        con.register("arranged_seating", arr.seating)
-        con.register("arranged_invigilation", arr.invigilation)
+        con.register("arranged_timetable", timetable)
+        con.register("arranged_seating", seating)
+        con.register("arranged_invigilation", invigilation)
         warehouse.run_models(con, cfg.id, MODELS)
         for f in files:
             audit.record(con, "examflow", f"arrange/{f.kind}", {"exam_id": cfg.id}, f.rows, str(f.path), f.sha256,
                          exam_id=cfg.id)
-    progress(f"{cfg.id}: {len(files)} printouts under {out / '考务'}")
-    return ArrangedExam(cfg.id, arr, files)
+    progress(f"{cfg.id}: {len(files)} printouts under {out}")
+    return ArrangedExam(cfg.id, timetable, seating, invigilation, notes, files, [f / "考务" for f in folders])
+
+
+def _arrange_joint(raw, cfg, roster, teachers, rooms, subjects, wh, out, progress):
+    """Each school of a joint exam arranged on its own (examflow.arrange.arrange_schools): its 考务
+    printouts under schools/<school>/考务/, and in the mart its rooms named `school:room` (as class ids)."""
+    extra = pl.col("extra").fill_null("{}")
+    school = raw.frames["rooms"].select(pl.coalesce(extra.str.json_path_match("$.学校"),
+                                                    extra.str.json_path_match("$.school")).alias("school"))["school"]
+    if school.is_null().any():
+        raise ContractError("a joint exam is arranged school by school, each in its own rooms: rooms.csv needs "
+                            "a 学校 (school) on every row", "rooms")
+    timetable, by_school = arrange_schools(roster.drop("joint"), subjects, rooms.with_columns(school),
+                                           teachers, cfg.settings.get("arrangement") or {}, cfg.date,
+                                           previous_ranks=_previous_ranks(wh, cfg.previous))
+    files, seating, invigilation, notes, folders = [], [], [], [], []
+    for name, arr in by_school.items():
+        folders.append(out / "schools" / safe_filename(name))
+        notes += [f"{name}: {n}" for n in arr.notes]
+        progress(f"{cfg.id} {name}: {len(arr.sessions)} sessions, {arr.seating.height} seats, "
+                 f"{arr.invigilation.height} invigilation duties")
+        files += write_printouts(arr, folders[-1], exam_name=f"{cfg.name} {name}")
+        room = pl.lit(f"{name}:") + pl.col("room")
+        seating.append(arr.seating.with_columns(room.alias("room")))
+        invigilation.append(arr.invigilation.with_columns(room.alias("room")))
+    return timetable, pl.concat(seating), pl.concat(invigilation), notes, files, folders

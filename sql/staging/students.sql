@@ -19,12 +19,19 @@ WITH r AS (
     )
 ), has_electives AS (
     SELECT bool_or(nullif(trim(electives), '') IS NOT NULL) AS any_electives FROM r
+), j AS (
+    -- joint (联考, rules.md §11): the roster names two or more schools, or exam.yaml says `joint: true`.
+    -- The one place this rule is written; later models read staging.students.joint.
+    SELECT coalesce((SELECT TRY_CAST(json_extract(settings, '$.joint') AS BOOLEAN) FROM raw.exams
+                     WHERE exam_id = getvariable('exam_id')), false)
+        OR count(DISTINCT nullif(trim(school), '')) >= 2 AS joint
+    FROM r
 )
 SELECT
     r.exam_id,
     trim(r.student_id) AS student_id,
     trim(r.name) AS name,
-    class_id(r.school, r.class) AS class_id,
+    class_id(CASE WHEN j.joint THEN r.school END, r.class) AS class_id,
     trim(r.class) AS class_name,
     CASE WHEN lower(trim(r.track)) IN ('physics', '物理', '物理类', '物', '理科', '理') THEN 'physics'
          WHEN lower(trim(r.track)) IN ('history', '历史', '历史类', '史', '文科', '文') THEN 'history'
@@ -37,7 +44,8 @@ SELECT
     NOT has_electives.any_electives AS electives_unused,
     trim(r.exam_no) AS exam_no,
     nullif(trim(r.school), '') AS school,
+    j.joint,
     r.id_card,
     r.phone,
     r.source_row
-FROM r, alias, has_electives
+FROM r, alias, has_electives, j

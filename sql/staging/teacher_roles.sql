@@ -9,6 +9,8 @@ WITH t AS (
     SELECT *, coalesce(nullif(trim(json_extract_string(extra, '$.学校')), ''),
                        nullif(trim(json_extract_string(extra, '$.school')), '')) AS school
     FROM raw.teachers WHERE exam_id = getvariable('exam_id')
+), j AS (
+    SELECT coalesce(bool_or(joint), false) AS joint FROM staging.students WHERE exam_id = getvariable('exam_id')
 ), split AS (
     SELECT t.*, trim(c) AS class_text
     FROM t, unnest(regexp_split_to_array(coalesce(t.class, ''), '[,，、;；/]+')) u(c)
@@ -20,7 +22,7 @@ WITH t AS (
     FROM split s
 )
 SELECT t.exam_id, trim(t.teacher_id) AS teacher_id, nullif(trim(t.name), '') AS teacher_name,
-    class_id(t.school, t.class_text) AS class_id,
+    class_id(CASE WHEN j.joint THEN t.school END, t.class_text) AS class_id,
     t.class_text AS class_name,
     (SELECT min(subj.subject) FROM subj WHERE lower(subj.subject) = lower(t.subject_text)
         OR lower(subj.name) = lower(t.subject_text)) AS subject,
@@ -29,8 +31,9 @@ SELECT t.exam_id, trim(t.teacher_id) AS teacher_id, nullif(trim(t.name), '') AS 
          WHEN t.role_text LIKE '%备课组长%' OR t.role_text LIKE '%教研组长%'
               OR t.role_text IN ('subject_lead', 'lead', '组长') THEN 'subject_lead'
          WHEN t.role_text LIKE '%年级主任%' OR t.role_text IN ('director', '主任', '级长') THEN 'director'
+         WHEN t.role_text LIKE '%联考%' OR t.role_text IN ('district', '教研室', '区县') THEN 'district'
          WHEN t.role_text = '' AND t.subject_text IS NULL THEN 'head'
          ELSE 'teacher' END AS role,
     nullif(trim(t.role), '') AS role_text,
-    t.school, t.source_file, t.source_row
-FROM typed t
+    t.school, j.joint, t.source_file, t.source_row
+FROM typed t, j
