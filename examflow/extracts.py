@@ -40,12 +40,10 @@ import csv
 import datetime as dt
 import getpass
 import io
-import json
 import math
 import os
 import re
 import textwrap
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -53,22 +51,21 @@ from typing import Any, Mapping
 import duckdb
 import polars as pl
 
-from examflow import publish, settings
+from examflow import audit, publish, settings
+from examflow.audit import AUDIT_WAIT, AuditNote
 from examflow.printing import ensure_owner_only_dir, safe_filename, sha256_file, write_owner_only
 from examflow.warehouse import SQL_DIR
 
 __all__ = [
     "AUDIT_WAIT", "EXTRACTS_DIR", "FORMATS", "AuditNote", "Extract", "ExtractError", "ExtractRefused", "Param",
     "Template", "audit_jsonl_path", "extract", "list_text", "load_templates", "parse_template", "resolve_out",
-    "run_template", "scope_rows", "write_audit",
+    "prepare", "run_template", "scope_rows", "write_audit",
 ]
 
 EXTRACTS_DIR = SQL_DIR / "extracts"
 SCOPE_SQL = EXTRACTS_DIR / "_scope.sql"
 MACROS_SQL = SQL_DIR / "macros.sql"
-AUDIT_DDL = SQL_DIR / "audit" / "extracts.sql"
 FORMATS = ("xlsx", "csv")
-AUDIT_WAIT = 3.0  # seconds to retry the audit write while a run holds the warehouse's lock
 REQUIRED = object()
 MAX_TEXT = 200  # longest text parameter accepted
 # numeric parameters' admissible ranges (inclusive); None = unbounded
@@ -221,15 +218,6 @@ class ExtractRefused(ExtractError):
     outcome = "refused"
 
 
-@dataclass(frozen=True)
-class AuditNote:
-    """Where the audit row went: 'warehouse' (audit.extracts) or 'jsonl' (the fallback file)."""
-
-    where: str
-    path: Path
-    note: str = ""
-
-
 @dataclass
 class Extract:
     template: str
@@ -297,7 +285,7 @@ def bind(template: Template, exam_id: str, teacher_id: str, options: Mapping[str
 
 
 # ------------------------------------------------------------------------------------ the analysts' copy
-def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """The masking macros and the scope macro, on this (read-only) connection's temp catalog."""
     con.execute(MACROS_SQL.read_text(encoding="utf-8"))
     con.execute(SCOPE_SQL.read_text(encoding="utf-8"))
@@ -401,7 +389,7 @@ def check_request(con: duckdb.DuckDBPyConnection, template: Template, values: di
 
 
 def run_template(con: duckdb.DuckDBPyConnection, template: Template, values: dict) -> pl.DataFrame:
-    """The template's rows for bound parameters `values` (the connection has _prepare run): one
+    """The template's rows for bound parameters `values` (the connection has prepare run): one
     SELECT, its parameters bound by DuckDB, never formatted into the text."""
     statements = con.extract_statements(template.sql)
     if len(statements) != 1 or statements[0].type.name != "SELECT":
@@ -518,92 +506,12 @@ def _write(path: Path, fmt: str, frame: pl.DataFrame, template: Template, info: 
 # ------------------------------------------------------------------------------------ audit
 def audit_jsonl_path(warehouse: Path) -> Path:
     """The fallback audit file beside the warehouse: `<stem>.audit.jsonl`."""
-    warehouse = Path(warehouse)
-    return warehouse.with_name(warehouse.stem + ".audit.jsonl")
-
-
-def _is_lock_error(e: BaseException) -> bool:
-    text = str(e).lower()
-    return isinstance(e, (duckdb.IOException, duckdb.ConnectionException)) and (
-        "lock" in text or "configuration" in text or "conflict" in text or "being used" in text)
-
-
-def _insert_audit(con, entry: dict) -> None:
-    con.execute(
-        'INSERT INTO audit.extracts ("at", who, template, params, "rows", file, sha256, exam_id, outcome, reason) '
-        "VALUES ($at, $who, $template, $params, $rows, $file, $sha256, $exam_id, $outcome, $reason)",
-        {**entry, "params": json.dumps(entry["params"], ensure_ascii=False, default=str)})
-
-
-def _merge_pending(con, jsonl: Path) -> int:
-    """Copy the fallback file's rows that audit.extracts lacks into it (insert only; the file is kept)."""
-    if not jsonl.exists():
-        return 0
-    n = 0
-    for line in jsonl.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-            entry["at"] = dt.datetime.fromisoformat(entry["at"])
-        except (ValueError, KeyError):
-            continue
-        there = con.execute(
-            'SELECT 1 FROM audit.extracts WHERE "at" = $at AND who = $who AND template = $template '
-            "AND outcome IS NOT DISTINCT FROM $outcome AND file IS NOT DISTINCT FROM $file "
-            "AND sha256 IS NOT DISTINCT FROM $sha256 LIMIT 1",
-            {k: entry.get(k) for k in ("at", "who", "template", "outcome", "file", "sha256")}).fetchall()
-        if not there:
-            _insert_audit(con, {k: entry.get(k) for k in ("at", "who", "template", "params", "rows", "file",
-                                                          "sha256", "exam_id", "outcome", "reason")})
-            n += 1
-    return n
-
-
-def _append_jsonl(path: Path, entry: dict) -> None:
-    ensure_owner_only_dir(path.parent)
-    line = json.dumps({**entry, "at": entry["at"].isoformat()}, ensure_ascii=False, default=str) + "\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return audit.EXTRACTS.jsonl(warehouse)
 
 
 def write_audit(warehouse: Path, entry: dict, wait: float = AUDIT_WAIT) -> AuditNote:
-    """Append one audit.extracts row to the main warehouse (a short write), retrying for `wait`
-    seconds while another process (a running pipeline) holds its lock; failing that — or when there
-    is no warehouse yet — append it to the JSONL file beside it."""
-    warehouse = Path(warehouse)
-    jsonl = audit_jsonl_path(warehouse)
-    problem = "there is no warehouse yet"
-    if warehouse.exists():
-        deadline = time.monotonic() + max(0.0, wait)
-        delay = 0.05
-        while True:
-            try:
-                con = duckdb.connect(str(warehouse))
-                try:
-                    con.execute("BEGIN TRANSACTION")
-                    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-                    con.execute(AUDIT_DDL.read_text(encoding="utf-8"))
-                    _merge_pending(con, jsonl)
-                    _insert_audit(con, entry)
-                    con.execute("COMMIT")
-                finally:
-                    con.close()
-                return AuditNote("warehouse", warehouse)
-            except duckdb.Error as e:
-                if not _is_lock_error(e) or time.monotonic() + delay > deadline:
-                    problem = ("the warehouse is locked (a pipeline run is writing it)" if _is_lock_error(e)
-                               else f"the warehouse could not take it ({type(e).__name__}: {e})")
-                    break
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
-    _append_jsonl(jsonl, entry)
-    return AuditNote("jsonl", jsonl, f"{problem}: the audit row was appended to {jsonl}; the next extract that "
-                                     "reaches the warehouse copies it into audit.extracts")
+    """One audit.extracts row (examflow.audit.write: the warehouse, or the JSONL file while a run holds it)."""
+    return audit.write(warehouse, audit.EXTRACTS, [entry], wait)
 
 
 # ------------------------------------------------------------------------------------ the extract
@@ -636,7 +544,7 @@ def extract(template: str, *, teacher_id: str, exam_id: str, options: Mapping[st
         if not analyst.exists():
             raise ExtractError(f"no analysts' copy of the warehouse at {analyst}: run an exam first")
         with publish.read_only(analyst) as con:
-            _prepare(con)
+            prepare(con)
             scope, scope_text = check_request(con, tpl, values)
             meta = _one(con, "SELECT name, previous FROM mart.exams WHERE exam_id = $e", {"e": values["exam_id"]})
             tname = _one(con, "SELECT any_value(teacher_name) FROM staging.teacher_roles WHERE exam_id = $e "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -23,6 +24,7 @@ from examflow.tables import CONTRACTS
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 SCHEMAS = ("raw", "staging", "mart", "audit")
+LOCK_WAIT = 30.0  # seconds a writer waits for another process's short write (an audit row) to end
 RAW_TABLES = ("exams", "subjects", "items", "roster", "teachers", "rooms", "scans", "marks", "resolutions", "files")
 
 
@@ -33,13 +35,35 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
-    con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": settings.memory_limit()})
+    con = _open(path, read_only)
     try:
         if created:
             os.chmod(path, 0o600)
         yield con
     finally:
         con.close()
+
+
+def is_lock_error(e: BaseException) -> bool:
+    """Another process holds the file (DuckDB allows one writing process)."""
+    text = str(e).lower()
+    return isinstance(e, (duckdb.IOException, duckdb.ConnectionException)) and (
+        "lock" in text or "configuration" in text or "conflict" in text or "being used" in text)
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the file; a writer that finds it locked by another process waits up to LOCK_WAIT seconds,
+    so that a run never fails because an extract or the portal was writing an audit row just then."""
+    deadline = time.monotonic() + (0 if read_only else LOCK_WAIT)
+    delay = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": settings.memory_limit()})
+        except duckdb.Error as e:
+            if not is_lock_error(e) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
