@@ -88,25 +88,19 @@ def cmd_demo(args) -> int:
 
 
 def cmd_status(args) -> int:
+    from examflow.status import exam_status
+
     with _connect_read(args) as con:
-        exam = one(con, "SELECT name, n_students, n_abnormal_open, n_blocking_open, materialised_at FROM mart.exams "
-                           "WHERE exam_id = ?", [args.exam_id])
-        if exam is None:
-            print(f"examflow: no exam {args.exam_id!r} in the warehouse", file=sys.stderr)
-            return 2
-        print(f"{args.exam_id} {exam[0]}: {exam[1]} students, {exam[2]} abnormal open ({exam[3]} blocking), "
-              f"materialised {exam[4]:%Y-%m-%d %H:%M}")
-        rows = con.execute("""
-            SELECT subject, count(*) FILTER (WHERE status = 'ok'), count(*) FILTER (WHERE status = 'pending'),
-                   count(*) FILTER (WHERE status = 'absent'), count(*) FILTER (WHERE status = 'void')
-            FROM mart.subject_scores WHERE exam_id = ? GROUP BY subject ORDER BY subject""", [args.exam_id]).fetchall()
-        print(f"{'subject':<12}{'ok':>7}{'pending':>9}{'absent':>8}{'void':>6}   blocked by")
-        for subject, ok, pending, absent, void in rows:
-            blockers = con.execute("""
-                SELECT code, count(*) FROM mart.abnormal_scripts WHERE exam_id = ? AND subject = ? AND status = 'open'
-                AND severity = 'blocking' GROUP BY code ORDER BY count(*) DESC""", [args.exam_id, subject]).fetchall()
-            print(f"{subject:<12}{ok:>7}{pending:>9}{absent:>8}{void:>6}   "
-                  + ", ".join(f"{c} {n}" for c, n in blockers))
+        st = exam_status(con, args.exam_id)
+    if st is None:
+        print(f"examflow: no exam {args.exam_id!r} in the warehouse", file=sys.stderr)
+        return 2
+    print(f"{st.exam_id} {st.name}: {st.n_students} students, {st.n_abnormal_open} abnormal open "
+          f"({st.n_blocking_open} blocking), materialised {st.materialised_at:%Y-%m-%d %H:%M}")
+    print(f"{'subject':<12}{'ok':>7}{'pending':>9}{'absent':>8}{'void':>6}   blocked by")
+    for s in st.subjects:
+        print(f"{s.subject:<12}{s.ok:>7}{s.pending:>9}{s.absent:>8}{s.void:>6}   "
+              + ", ".join(f"{c} {n}" for c, n in s.blockers))
     return 0
 
 

@@ -1,0 +1,5 @@
+-- Option shares of one subject's items over every script (the cohort's).
+SELECT item, option, share, is_key
+FROM mart.item_options
+WHERE exam_id = $exam_id AND subject = $subject
+ORDER BY position, item, option_order, option
