@@ -17,14 +17,16 @@ INTERVAL = 0.5  # seconds between batches
 
 
 class AccessLog:
-    def __init__(self, warehouse: Path, interval: float = INTERVAL):
+    def __init__(self, warehouse: Path, interval: float = INTERVAL, background: bool = True):
+        """background=False writes each row as it is recorded (the tests' synchronous test client)."""
         self.warehouse = Path(warehouse)
         self.interval = interval
+        self.background = background
         self._rows: list[dict] = []
         self._cond = threading.Condition()
         self._write_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="examflow-access-log", daemon=True)
-        self._thread.start()
+        if background:
+            threading.Thread(target=self._run, name="examflow-access-log", daemon=True).start()
         atexit.register(self.flush)
 
     def record(self, who: str, what: str, outcome: str, params: dict | None = None, exam_id: str | None = None,
@@ -34,6 +36,8 @@ class AccessLog:
         with self._cond:
             self._rows.append(entry)
             self._cond.notify()
+        if not self.background:
+            self.flush()
 
     def flush(self) -> audit.AuditNote | None:
         """Write every queued row now."""

@@ -37,7 +37,7 @@ def portal() -> Portal:
 
 
 def create_app(warehouse: str | Path | None = None, output: str | Path | None = None, clock=dt.datetime.now,
-               secure_cookies: bool = False) -> Flask:
+               secure_cookies: bool = False, background_log: bool = True) -> Flask:
     wh = settings.warehouse_path(warehouse)
     store = AccountStore(store_path(wh), clock=clock)
     app = Flask(__name__)
@@ -45,7 +45,8 @@ def create_app(warehouse: str | Path | None = None, output: str | Path | None = 
                       SESSION_COOKIE_SECURE=secure_cookies, WTF_CSRF_TIME_LIMIT=None, MAX_CONTENT_LENGTH=64 * 1024,
                       TEMPLATES_AUTO_RELOAD=False)
     app.session_interface = ServerSessionInterface(store)
-    app.extensions["examflow"] = Portal(wh, settings.output_dir(output), Copy(wh), store, AccessLog(wh))
+    app.extensions["examflow"] = Portal(wh, settings.output_dir(output), Copy(wh), store,
+                                       AccessLog(wh, background=background_log))
     CSRFProtect(app)
 
     from examflow.portal import views
@@ -133,6 +134,7 @@ def headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
+    response.vary.add("Cookie")
     if not request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from examflow.portal.accounts import IDLE_MINUTES, AccountStore
+from examflow.portal.accounts import AccountStore
 
 COOKIE = "examflow_session"
 
@@ -73,8 +73,7 @@ class ServerSessionInterface(SessionInterface):
         data = {k: v for k, v in session.items() if k != "account"}
         sid = self.store.session_save(session.sid, session.account, data)
         if sid != session.sid or session.rotate:
-            response.set_cookie(COOKIE, sid, max_age=IDLE_MINUTES * 60 * 16, httponly=True,
+            response.set_cookie(COOKIE, sid, httponly=True,
                                 samesite=app.config.get("SESSION_COOKIE_SAMESITE") or "Lax",
                                 secure=bool(app.config.get("SESSION_COOKIE_SECURE")), domain=domain, path=path)
         session.sid = sid
-        response.vary.add("Cookie")
