@@ -17,6 +17,7 @@ from examflow.portal.data import Copy, Viewer
 from examflow.portal.sessions import ServerSessionInterface
 
 ROLE_ZH = {"teacher": "任课", "head": "班主任", "subject_lead": "备课组长", "director": "年级主任", "district": "联考负责人"}
+TRACK_ZH = {"physics": "物理类", "history": "历史类", "all": "全体"}
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'")
 
@@ -58,7 +59,7 @@ def create_app(warehouse: str | Path | None = None, output: str | Path | None = 
     app.register_error_handler(CSRFError, csrf_refused)
     app.after_request(headers)
     app.jinja_env.globals.update(ROLE_ZH=ROLE_ZH, current_account=current_account)
-    app.jinja_env.filters.update(num=_num, pct=_pct, signed=_signed)
+    app.jinja_env.filters.update(num=_num, pct=_pct, signed=_signed, track=lambda t: TRACK_ZH.get(t, t))
     return app
 
 
