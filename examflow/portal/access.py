@@ -13,7 +13,7 @@ from pathlib import Path
 
 from examflow import audit
 
-INTERVAL = 0.5  # seconds between batches
+INTERVAL = 2.0  # seconds between batches (each is one short write to the warehouse)
 
 
 class AccessLog:

@@ -6,13 +6,14 @@ blocks a run (the writer never opens the copy). DuckDB caches one database per f
 process, and a database open on the old file would never see the swapped-in copy; attaching into
 our own in-memory database avoids that cache: when the copy's file changes (a run published; new
 inode), the next request attaches the new file, and requests still running finish on the old one.
-Each request reads through its own cursor (DuckDB connections are not shared between threads).
+Each thread reads through its own cursor (DuckDB connections are not shared between threads), and
+results are cached per published copy, which never changes.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from examflow import extracts, publish, settings
 from examflow.warehouse import SQL_DIR
 
 PORTAL_SQL = SQL_DIR / "portal"
+CACHE_ENTRIES = 4000  # query results kept per published copy
 
 
 def _queries() -> dict[str, str]:
@@ -33,18 +35,61 @@ class NoCopy(Exception):
     """No analysts' copy has been published yet."""
 
 
+class Snapshot:
+    """One published copy, attached read-only in a private in-memory database. The copy never
+    changes once published, so query results are cached per snapshot (bounded, least recently used
+    first out); each thread reads through its own cursor, prepared once (the masking and scope
+    macros)."""
+
+    def __init__(self, path: Path, setup: list[str], queries: dict[str, str]):
+        self.db = duckdb.connect(config={"memory_limit": settings.memory_limit()})
+        self.db.execute("ATTACH ? AS copy (READ_ONLY)", [str(path)])
+        self.setup, self.queries = setup, queries
+        self._local = threading.local()
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self.db.cursor()
+            cur.execute("USE copy")
+            extracts.prepare(cur)
+            for sql in self.setup:
+                cur.execute(sql)
+            self._local.cur = cur
+        return cur
+
+    def rows(self, query: str, params: dict) -> list[dict]:
+        key = (query, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        cur = self.cursor().execute(self.queries[query], params)
+        cols = [d[0] for d in cur.description]
+        rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+        with self._lock:
+            self._cache[key] = rows
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return rows
+
+
 class Copy:
     """The analysts' copy of one warehouse, reattached whenever a run swaps a new one in."""
 
     def __init__(self, warehouse: Path):
         self.path = publish.analyst_path(warehouse)
         self.queries = _queries()
-        self.scope_sql = (PORTAL_SQL / "_scope.sql").read_text(encoding="utf-8")
+        self.setup = [(PORTAL_SQL / "_scope.sql").read_text(encoding="utf-8")]
         self._lock = threading.Lock()
         self._key: tuple | None = None
-        self._db: duckdb.DuckDBPyConnection | None = None
+        self._snapshot: Snapshot | None = None
 
-    def _database(self) -> duckdb.DuckDBPyConnection:
+    def snapshot(self) -> Snapshot:
+        """The newest published copy (a run that swapped one in since the last request: attached now;
+        requests still reading the previous one finish on it)."""
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -52,21 +97,8 @@ class Copy:
         key = (st.st_ino, st.st_mtime_ns, st.st_size)
         with self._lock:
             if key != self._key:
-                db = duckdb.connect(config={"memory_limit": settings.memory_limit()})
-                db.execute("ATTACH ? AS copy (READ_ONLY)", [str(self.path)])
-                self._db, self._key = db, key
-            return self._db
-
-    @contextlib.contextmanager
-    def reader(self):
-        cur = self._database().cursor()
-        try:
-            cur.execute("USE copy")
-            extracts.prepare(cur)
-            cur.execute(self.scope_sql)
-            yield cur
-        finally:
-            cur.close()
+                self._snapshot, self._key = Snapshot(self.path, self.setup, self.queries), key
+            return self._snapshot
 
 
 @dataclass(frozen=True)
@@ -78,24 +110,25 @@ class Viewer:
 
 
 class Reader:
-    """One request's reads, on one cursor of the copy, as one account."""
+    """One request's reads, on one snapshot of the copy, as one account."""
 
-    def __init__(self, copy: Copy, cur: duckdb.DuckDBPyConnection, viewer: Viewer):
-        self.copy, self.cur, self.viewer = copy, cur, viewer
+    def __init__(self, snapshot: Snapshot, viewer: Viewer):
+        self.snapshot, self.viewer = snapshot, viewer
         self._cells: dict[str, list[dict]] = {}
+
+    @property
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.snapshot.cursor()
 
     def rows(self, query: str, **params) -> list[dict]:
         """The rows of `sql/portal/<query>.sql` with `params` bound (never formatted into the text)."""
-        sql = self.copy.queries[query]
+        sql = self.snapshot.queries[query]
         used = {k: v for k, v in params.items() if f"${k}" in sql}
         if "$teacher_id" in sql:
             used["teacher_id"] = self.viewer.teacher_id or ""
         if "$office" in sql:
             used["office"] = self.viewer.office
-        cur = self.cur.execute(sql, used)
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
-
+        return self.snapshot.rows(query, used)
     def cells(self, exam_id: str) -> list[dict]:
         """The (class, subject) cells this account sees in the exam: empty when the exam is not theirs
         (or does not exist)."""

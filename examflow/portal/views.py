@@ -25,16 +25,12 @@ SORTS = {"student_id", "name"}  # besides the subjects shown
 @contextlib.contextmanager
 def reading():
     """A Reader for this request, or None while no copy has been published."""
-    copy = portal().copy
     try:
-        ctx = copy.reader()
-        cur = ctx.__enter__()
+        snapshot = portal().copy.snapshot()
     except NoCopy:
         yield None
         return
-    with contextlib.ExitStack() as stack:
-        stack.push(ctx)
-        yield Reader(copy, cur, viewer())
+    yield Reader(snapshot, viewer())
 
 
 def _exam(r: Reader, exam_id: str, what: str) -> dict:
@@ -339,5 +335,5 @@ def status(exam_id: str):
         if r is None:
             return _no_copy()
         e = _exam(r, exam_id, "status")
-        st = exam_status(r.cur, exam_id)
+        st = exam_status(r.cursor, exam_id)
     return render_template("status.html", exam=e, st=st)
