@@ -565,3 +565,55 @@ def test_no_id_card_or_phone_in_any_page(world, accounts, as_role):
     leaked = [s for s in secrets if s in text]
     assert not leaked, leaked[:5]
     assert "身份证" not in text and "电话" not in text
+
+
+# ----------------------------------------------------------------------------------- while a run writes
+def hold_warehouse(wh, seconds: float | None = None) -> subprocess.Popen:
+    """Another process holding the warehouse read-write, as a run does (released on a line of stdin,
+    or after `seconds`)."""
+    wait = f"time.sleep({seconds})" if seconds else "sys.stdin.readline()"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, sys, time\ncon = duckdb.connect({str(wh)!r})\n"
+                               f"con.execute('BEGIN TRANSACTION')\nprint('locked', flush=True)\n{wait}\ncon.close()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_pages_and_their_log_while_a_run_holds_the_warehouse(world, accounts, as_role):
+    """Pages read the analysts' copy, so they answer while the warehouse is locked; their access rows
+    go to the JSONL file and reach audit.access with the next write that gets through, once."""
+    from examflow import audit
+
+    c = as_role("head")
+    log = world["app"].extensions["examflow"].access
+    jsonl = audit.ACCESS.jsonl(world["wh"])
+    cl = next(cell[0] for role, cell in world["roles"][accounts["head"]] if role == "head")
+    holder = hold_warehouse(world["wh"])
+    try:
+        assert c.get(f"/exam/{world['exam']}/class/{cl}/students?sort=name&order=asc").status_code == 200
+        assert jsonl.exists() and jsonl.stat().st_mode & 0o777 == 0o600
+        pending = jsonl.read_text(encoding="utf-8").splitlines()
+        assert '"sort": "name"' in pending[-1] and '"outcome": "shown"' in pending[-1]
+    finally:
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        holder.wait(timeout=30)
+    c.get(f"/exam/{world['exam']}/class/{cl}/")  # reaches the warehouse: the pending row is copied in
+    log.flush()
+    c.get(f"/exam/{world['exam']}/class/{cl}/")  # and not twice
+    rows = [r for r in access_rows(world) if r["what"] == "students" and '"sort": "name"' in r["params"]
+            and r["who"] == accounts["head"]]
+    assert len(rows) == 1 and rows[0]["outcome"] == "shown"
+
+
+def test_a_run_waits_for_a_short_audit_write_instead_of_failing(world):
+    """A writer (a run's step) finding the warehouse held by another process's short write waits."""
+    from examflow import warehouse
+
+    holder = hold_warehouse(world["wh"], seconds=1.0)
+    try:
+        with warehouse.connect(world["wh"]) as con:
+            assert con.execute("SELECT count(*) FROM mart.exams").fetchone()[0] == 2
+    finally:
+        holder.wait(timeout=30)
