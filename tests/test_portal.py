@@ -21,7 +21,7 @@ from examflow.cli import main
 from examflow.portal import create_app
 from examflow.portal.accounts import AccountStore, store_path
 from tests.conftest import query, query_dicts, run
-from tests.test_extracts import INJECTION, ROLE_ZH, covers
+from tests.test_extracts import INJECTION, ROLE_ZH, covers, teacher_with
 
 SCRIPT = "<script>alert(1)</script>"
 PASSWORD = "correct horse 1"
@@ -89,22 +89,14 @@ def _exam_ids_listed(app, some_exam: str) -> list[str]:
     return re.findall(r'href="/exam/([^/"]+)/"', c.get("/").text)
 
 
-def pick(world, wanted: set[str], without: set[str] = frozenset()) -> str:
-    for tid, rs in sorted(world["roles"].items()):
-        have = {r for r, _ in rs}
-        if wanted <= have and not (have & without):
-            return tid
-    raise AssertionError(f"no teacher with roles {wanted} without {without}")
-
-
 @pytest.fixture(scope="module")
 def accounts(world) -> dict[str, str]:
     """An account per role: plain subject teacher, class head, subject lead, director, office."""
     who = {
-        "teacher": pick(world, {"teacher"}, {"head", "subject_lead", "director"}),
-        "head": pick(world, {"head"}, {"subject_lead", "director"}),
-        "subject_lead": pick(world, {"subject_lead"}, {"head", "director"}),
-        "director": pick(world, {"director"}),
+        "teacher": teacher_with(world, {"teacher"}, {"head", "subject_lead", "director"}),
+        "head": teacher_with(world, {"head"}, {"subject_lead", "director"}),
+        "subject_lead": teacher_with(world, {"subject_lead"}, {"head", "director"}),
+        "director": teacher_with(world, {"director"}),
     }
     for tid in who.values():
         store(world).add(tid, "teacher", PASSWORD)
@@ -178,7 +170,7 @@ def test_the_portal_sees_an_exam_once_it_is_published(world, accounts, as_role):
 
 def test_accounts_cli(world, tmp_path, capsys):
     wh = str(world["wh"])
-    tid = pick(world, {"teacher"})
+    tid = teacher_with(world, {"teacher"})
     assert main(["accounts", "add", "T9999", "--password-stdin", "--warehouse", wh]) == 2
     assert "no teacher 'T9999'" in capsys.readouterr().err
     sys_stdin = sys.stdin

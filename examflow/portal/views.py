@@ -4,8 +4,6 @@ answers the same 404 as one that does not exist, and the refusal is logged; page
 rows and downloads are logged too (audit.access)."""
 from __future__ import annotations
 
-import contextlib
-
 from flask import Blueprint, render_template, request, send_file
 
 from examflow import extracts
@@ -22,15 +20,9 @@ OPTION_ZH = {"class_id": "班级", "subject": "科目", "line": "线", "min_chan
 SORTS = {"student_id", "name"}  # besides the subjects shown
 
 
-@contextlib.contextmanager
-def reading():
-    """A Reader for this request, or None while no copy has been published."""
-    try:
-        snapshot = portal().copy.snapshot()
-    except NoCopy:
-        yield None
-        return
-    yield Reader(snapshot, viewer())
+def reader() -> Reader:
+    """This request's reads (NoCopy, answered by no_copy(), while nothing has been published)."""
+    return Reader(portal().copy.snapshot(), viewer())
 
 
 def _exam(r: Reader, exam_id: str, what: str) -> dict:
@@ -43,14 +35,18 @@ def _exam(r: Reader, exam_id: str, what: str) -> dict:
     return exam
 
 
-def _class(r: Reader, exam_id: str, class_id: str, what: str) -> list[dict]:
+def _class_page(exam_id: str, class_id: str, what: str) -> tuple[Reader, dict, list[dict]]:
+    """A class page's reader, exam and the class's visible cells; else the 404 of refuse()."""
+    r = reader()
+    e = _exam(r, exam_id, what)
     cells = r.classes(exam_id).get(class_id)
     if not cells:
         refuse(what, "class outside scope or unknown", exam_id, class_id=class_id)
-    return cells
+    return r, e, cells
 
 
-def _no_copy():
+@bp.app_errorhandler(NoCopy)
+def no_copy(_e):
     return render_template("message.html", title="暂无数据", message="还没有已发布的考试数据：教务处完成第一次运行后即可查看。")
 
 
@@ -58,28 +54,24 @@ def _no_copy():
 @bp.route("/")
 @login_required
 def exams():
-    with reading() as r:
-        if r is None:
-            return _no_copy()
-        listed = []
-        for e in r.rows("exams"):
-            classes = r.classes(e["exam_id"])
-            if not classes:
-                continue
-            roles = [] if r.viewer.office else [x["role"] for x in r.rows("roles", exam_id=e["exam_id"])]
-            listed.append({**e, "classes": classes, "roles": roles})
+    r = reader()
+    listed = []
+    for e in r.rows("exams"):
+        classes = r.classes(e["exam_id"])
+        if not classes:
+            continue
+        roles = [] if r.viewer.office else [x["role"] for x in r.rows("roles", exam_id=e["exam_id"])]
+        listed.append({**e, "classes": classes, "roles": roles})
     return render_template("exams.html", exams=listed)
 
 
 @bp.route("/exam/<exam_id>/")
 @login_required
 def exam(exam_id: str):
-    with reading() as r:
-        if r is None:
-            return _no_copy()
-        e = _exam(r, exam_id, "exam")
-        classes = r.classes(exam_id)
-        roles = [] if r.viewer.office else [x["role"] for x in r.rows("roles", exam_id=exam_id)]
+    r = reader()
+    e = _exam(r, exam_id, "exam")
+    classes = r.classes(exam_id)
+    roles = [] if r.viewer.office else [x["role"] for x in r.rows("roles", exam_id=exam_id)]
     return render_template("exam.html", exam=e, classes=classes, roles=roles)
 
 
@@ -87,25 +79,21 @@ def exam(exam_id: str):
 @bp.route("/exam/<exam_id>/class/<class_id>/")
 @login_required
 def class_report(exam_id: str, class_id: str):
-    with reading() as r:
-        if r is None:
-            return _no_copy()
-        e = _exam(r, exam_id, "class_report")
-        cells = _class(r, exam_id, class_id, "class_report")
-        subjects = [c["subject"] for c in cells]
-        chosen = request.args.get("subject") or ("total" if "total" in subjects else subjects[0])
-        if chosen not in subjects:
-            refuse("class_report", "subject outside scope or unknown", exam_id, class_id=class_id,
-                   subject=chosen)
-        p = {"exam_id": exam_id, "class_id": class_id, "subjects": subjects}
-        quant = r.rows("class_quant", **p)
-        bands = r.rows("rank_bands", **p) if "total" in subjects else []
-        lines = r.rows("line_analysis", **p)
-        borderline = r.rows("borderline", **p)
-        dist = r.rows("distribution", exam_id=exam_id, class_id=class_id, subject=chosen, bins=BINS)
+    r, e, cells = _class_page(exam_id, class_id, "class_report")
+    subjects = [c["subject"] for c in cells]
+    chosen = request.args.get("subject") or ("total" if "total" in subjects else subjects[0])
+    if chosen not in subjects:
+        refuse("class_report", "subject outside scope or unknown", exam_id, class_id=class_id,
+               subject=chosen)
+    p = {"exam_id": exam_id, "class_id": class_id, "subjects": subjects}
+    quant = r.rows("class_quant", **p)
+    bands = r.rows("rank_bands", **p) if "total" in subjects else []
+    lines = r.rows("line_analysis", **p)
+    borderline = r.rows("borderline", **p)
+    dist = r.rows("distribution", exam_id=exam_id, class_id=class_id, subject=chosen, bins=BINS)
     chart = _distribution_chart(dist, class_id, next(c["subject_name"] for c in cells if c["subject"] == chosen))
     audit("shown", "class_report", {"class_id": class_id, "subject": chosen}, exam_id, rows=len(borderline))
-    return render_template("class_report.html", exam=e, class_id=class_id, cells=cells, chosen=chosen, quant=quant,
+    return render_template("class_report.html", page_title="班级报告", exam=e, class_id=class_id, cells=cells, chosen=chosen, quant=quant,
                            bands=bands, lines=lines, borderline=borderline, chart=chart)
 
 
@@ -129,17 +117,13 @@ def _distribution_chart(dist: list[dict], class_id: str, subject_name: str):
 @bp.route("/exam/<exam_id>/class/<class_id>/students")
 @login_required
 def students(exam_id: str, class_id: str):
-    with reading() as r:
-        if r is None:
-            return _no_copy()
-        e = _exam(r, exam_id, "students")
-        cells = _class(r, exam_id, class_id, "students")
-        subjects = [c["subject"] for c in cells]
-        sort = request.args.get("sort") or ("total" if "total" in subjects else "student_id")
-        order = request.args.get("order") or ("asc" if sort in SORTS else "desc")
-        if (sort not in SORTS and sort not in subjects) or order not in ("asc", "desc"):
-            refuse("students", "unknown sort", exam_id, class_id=class_id, sort=sort, order=order)
-        long = r.rows("students", exam_id=exam_id, class_id=class_id, subjects=subjects)
+    r, e, cells = _class_page(exam_id, class_id, "students")
+    subjects = [c["subject"] for c in cells]
+    sort = request.args.get("sort") or ("total" if "total" in subjects else "student_id")
+    order = request.args.get("order") or ("asc" if sort in SORTS else "desc")
+    if (sort not in SORTS and sort not in subjects) or order not in ("asc", "desc"):
+        refuse("students", "unknown sort", exam_id, class_id=class_id, sort=sort, order=order)
+    long = r.rows("students", exam_id=exam_id, class_id=class_id, subjects=subjects)
     table: dict[str, dict] = {}
     for row in long:
         s = table.setdefault(row["student_id"], {"student_id": row["student_id"], "name": row["name"], "cells": {}})
@@ -157,24 +141,22 @@ def students(exam_id: str, class_id: str):
     if order == "desc":  # blanks last either way
         rows.sort(key=lambda s: key(s)[0])
     audit("shown", "students", {"class_id": class_id, "sort": sort, "order": order}, exam_id, rows=len(rows))
-    return render_template("students.html", exam=e, class_id=class_id, cells=cells, rows=rows, sort=sort, order=order,
+    return render_template("students.html", page_title="学生成绩", exam=e, class_id=class_id, cells=cells, rows=rows, sort=sort, order=order,
                            status_zh=STATUS_ZH)
 
 
 @bp.route("/exam/<exam_id>/student/<student_id>")
 @login_required
 def student(exam_id: str, student_id: str):
-    with reading() as r:
-        if r is None:
-            return _no_copy()
-        e = _exam(r, exam_id, "student")
-        me = r.rows("student", exam_id=exam_id, student_id=student_id)
-        cells = r.classes(exam_id).get(me[0]["class_id"]) if me else None
-        if not cells:
-            refuse("student", "student outside scope or unknown", exam_id, student_id=student_id)
-        subjects = [c["subject"] for c in cells]
-        history = r.rows("history", student_id=student_id, subjects=subjects)
-        scans = r.rows("scans", exam_id=exam_id, student_id=student_id) if r.viewer.office else []
+    r = reader()
+    e = _exam(r, exam_id, "student")
+    me = r.rows("student", exam_id=exam_id, student_id=student_id)
+    cells = r.classes(exam_id).get(me[0]["class_id"]) if me else None
+    if not cells:
+        refuse("student", "student outside scope or unknown", exam_id, student_id=student_id)
+    subjects = [c["subject"] for c in cells]
+    history = r.rows("history", student_id=student_id, subjects=subjects)
+    scans = r.rows("scans", exam_id=exam_id, student_id=student_id) if r.viewer.office else []
     exams_seen: list[tuple[str, str]] = []
     for h in history:
         if (h["exam_id"], h["exam_name"]) not in exams_seen:
@@ -193,22 +175,19 @@ def student(exam_id: str, student_id: str):
 @bp.route("/exam/<exam_id>/class/<class_id>/items")
 @login_required
 def items(exam_id: str, class_id: str):
-    with reading() as r:
-        if r is None:
-            return _no_copy()
-        e = _exam(r, exam_id, "items")
-        cells = [c for c in _class(r, exam_id, class_id, "items") if c["subject"] != "total"]
-        if not cells:
-            refuse("items", "no subject of the class in scope", exam_id, class_id=class_id)
-        subjects = [c["subject"] for c in cells]
-        chosen = request.args.get("subject") or subjects[0]
-        if chosen not in subjects:
-            refuse("items", "subject outside scope or unknown", exam_id, class_id=class_id,
-                   subject=chosen)
-        p = {"exam_id": exam_id, "class_id": class_id, "subject": chosen}
-        rates = r.rows("class_items", **p)
-        options = r.rows("item_options", **p)
-        knowledge = r.rows("knowledge", **p)
+    r, e, cells = _class_page(exam_id, class_id, "items")
+    cells = [c for c in cells if c["subject"] != "total"]
+    if not cells:
+        refuse("items", "no subject of the class in scope", exam_id, class_id=class_id)
+    subjects = [c["subject"] for c in cells]
+    chosen = request.args.get("subject") or subjects[0]
+    if chosen not in subjects:
+        refuse("items", "subject outside scope or unknown", exam_id, class_id=class_id,
+               subject=chosen)
+    p = {"exam_id": exam_id, "class_id": class_id, "subject": chosen}
+    rates = r.rows("class_items", **p)
+    options = r.rows("item_options", **p)
+    knowledge = r.rows("knowledge", **p)
     name = next(c["subject_name"] for c in cells if c["subject"] == chosen)
     chart = charts.bars(f"{name} 各题得分率：{class_id}班与年级", [x["item"] for x in rates],
                         [(f"{class_id}班", [x["difficulty"] for x in rates]),
@@ -216,7 +195,7 @@ def items(exam_id: str, class_id: str):
     by_item: dict[str, list[dict]] = {}
     for o in options:
         by_item.setdefault(o["item"], []).append(o)
-    return render_template("items.html", exam=e, class_id=class_id, cells=cells, chosen=chosen, rates=rates,
+    return render_template("items.html", page_title="小题分析", exam=e, class_id=class_id, cells=cells, chosen=chosen, rates=rates,
                            options=by_item, knowledge=knowledge, chart=chart)
 
 
@@ -248,11 +227,9 @@ def _forms(r: Reader, exam_id: str) -> list[dict]:
 @bp.route("/exam/<exam_id>/downloads")
 @login_required
 def downloads(exam_id: str):
-    with reading() as r:
-        if r is None:
-            return _no_copy()
-        e = _exam(r, exam_id, "downloads")
-        forms = _forms(r, exam_id)
+    r = reader()
+    e = _exam(r, exam_id, "downloads")
+    forms = _forms(r, exam_id)
     return render_template("downloads.html", exam=e, forms=forms)
 
 
@@ -263,36 +240,34 @@ def download(exam_id: str, template: str):
     and the same audit.extracts row), checked first against the account's cells."""
     what = f"download/{template}"
     account = current_account()
-    with reading() as r:
-        if r is None:
-            return _no_copy()
-        e = _exam(r, exam_id, what)
-        templates = extracts.load_templates()
-        if template not in templates:
-            refuse(what, "no such template", exam_id)
-        tpl = templates[template]
-        form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
-        teacher = form.pop("teacher", "")
-        if account.office:
-            if not teacher:
-                return _bad(e, "请填写要代为提取的教师工号。")
-        elif teacher and teacher != account.name:
-            refuse(what, "another teacher's id", exam_id, teacher=teacher)
-        else:
-            teacher = account.name
-        fmt = form.pop("format", "xlsx") or "xlsx"
-        options = {p.name: form[p.name] for p in tpl.options if form.get(p.name) not in (None, "")}
-        classes = r.classes(exam_id)
-        cls, subj = options.get("class_id", "*"), options.get("subject", "*")
-        if cls != "*" and cls not in classes:
-            refuse(what, "class outside scope or unknown", exam_id, **options)
-        visible = {c["subject"] for cs in ([classes[cls]] if cls != "*" else classes.values()) for c in cs}
-        if subj != "*" and subj not in visible:
-            refuse(what, "subject outside scope or unknown", exam_id, **options)
-        if "student_id" in options:
-            me = r.rows("student", exam_id=exam_id, student_id=options["student_id"])
-            if not me or me[0]["class_id"] not in classes:
-                refuse(what, "student outside scope or unknown", exam_id, **options)
+    r = reader()
+    e = _exam(r, exam_id, what)
+    templates = extracts.load_templates()
+    if template not in templates:
+        refuse(what, "no such template", exam_id)
+    tpl = templates[template]
+    form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
+    teacher = form.pop("teacher", "")
+    if account.office:
+        if not teacher:
+            return _bad(e, "请填写要代为提取的教师工号。")
+    elif teacher and teacher != account.name:
+        refuse(what, "another teacher's id", exam_id, teacher=teacher)
+    else:
+        teacher = account.name
+    fmt = form.pop("format", "xlsx") or "xlsx"
+    options = {p.name: form[p.name] for p in tpl.options if form.get(p.name) not in (None, "")}
+    classes = r.classes(exam_id)
+    cls, subj = options.get("class_id", "*"), options.get("subject", "*")
+    if cls != "*" and cls not in classes:
+        refuse(what, "class outside scope or unknown", exam_id, **options)
+    visible = {c["subject"] for cs in ([classes[cls]] if cls != "*" else classes.values()) for c in cs}
+    if subj != "*" and subj not in visible:
+        refuse(what, "subject outside scope or unknown", exam_id, **options)
+    if "student_id" in options:
+        me = r.rows("student", exam_id=exam_id, student_id=options["student_id"])
+        if not me or me[0]["class_id"] not in classes:
+            refuse(what, "student outside scope or unknown", exam_id, **options)
     params = {"teacher_id": teacher, **options, "format": fmt}
     try:
         done = extracts.extract(template, teacher_id=teacher, exam_id=exam_id, options=options, fmt=fmt,
@@ -309,20 +284,19 @@ def _bad(exam: dict, message: str):
 
 
 # ------------------------------------------------------------------------------------ office
-def _office(exam_id: str, what: str):
+def _office_page(exam_id: str, what: str) -> tuple[Reader, dict]:
+    """An office page's reader and exam; a teacher gets the 404 of refuse()."""
     if not current_account().office:
         refuse(what, "office only", exam_id)
+    r = reader()
+    return r, _exam(r, exam_id, what)
 
 
 @bp.route("/exam/<exam_id>/abnormal")
 @login_required
 def abnormal(exam_id: str):
-    _office(exam_id, "abnormal")
-    with reading() as r:
-        if r is None:
-            return _no_copy()
-        e = _exam(r, exam_id, "abnormal")
-        rows = r.rows("abnormal", exam_id=exam_id)
+    r, e = _office_page(exam_id, "abnormal")
+    rows = r.rows("abnormal", exam_id=exam_id)
     audit("shown", "abnormal", {}, exam_id, rows=len(rows))
     return render_template("abnormal.html", exam=e, rows=rows)
 
@@ -330,10 +304,6 @@ def abnormal(exam_id: str):
 @bp.route("/exam/<exam_id>/status")
 @login_required
 def status(exam_id: str):
-    _office(exam_id, "status")
-    with reading() as r:
-        if r is None:
-            return _no_copy()
-        e = _exam(r, exam_id, "status")
-        st = exam_status(r.cursor, exam_id)
+    r, e = _office_page(exam_id, "status")
+    st = exam_status(r.cursor, exam_id)
     return render_template("status.html", exam=e, st=st)
