@@ -46,6 +46,7 @@ class Session:
     """One teacher in a browser: a keep-alive connection and the session cookie."""
 
     def __init__(self, port: int, teacher: str, classes: list[str], exam: str):
+        self.port = port
         self.con = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.cookie = ""
         self.teacher, self.classes, self.exam = teacher, classes, exam
@@ -152,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
                         status, _ = s.request("GET", path)
                     except (OSError, http.client.HTTPException) as e:
                         status = repr(e)
+                        s.con.close()  # a broken connection is not reused: a new one, same session cookie
+                        s.con = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
                     ms = (time.perf_counter() - t) * 1000
                     with lock:
                         latencies[kind].append(ms)

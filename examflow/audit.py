@@ -110,9 +110,12 @@ def _insert(con, log: Log, frame: pl.DataFrame, only_new: bool = False) -> None:
         con.unregister("audit_rows")
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+_MERGED: dict[str, int] = {}  # fallback file -> bytes this process has already copied in (files only grow)
+
+
+def _read_jsonl(text: str) -> list[dict]:
     entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         if not line.strip():
             continue
         try:
@@ -124,14 +127,24 @@ def _read_jsonl(path: Path) -> list[dict]:
     return entries
 
 
-def _merge_pending(con, warehouse: Path) -> None:
-    """Copy every log's fallback rows that its table lacks into it (insert only; the files are kept)."""
+def _merge_pending(con, warehouse: Path) -> dict[str, int]:
+    """Copy every log's fallback rows that its table lacks into it (insert only; the files are kept).
+    Only the part of a file this process has not copied yet is read; returns the new offsets, to be
+    remembered once the transaction commits."""
+    offsets = {}
     for log in LOGS:
         jsonl = log.jsonl(warehouse)
-        if jsonl.exists():
-            entries = _read_jsonl(jsonl)
-            if entries:
-                _insert(con, log, _frame(log, entries), only_new=True)
+        if not jsonl.exists():
+            continue
+        with open(jsonl, "rb") as f:
+            f.seek(_MERGED.get(str(jsonl), 0))
+            data = f.read()
+        complete = data[:data.rfind(b"\n") + 1]  # a line being appended right now waits for the next write
+        entries = _read_jsonl(complete.decode("utf-8", "replace"))
+        if entries:
+            _insert(con, log, _frame(log, entries), only_new=True)
+        offsets[str(jsonl)] = _MERGED.get(str(jsonl), 0) + len(complete)
+    return offsets
 
 
 def _append_jsonl(path: Path, entries: list[dict]) -> None:
@@ -163,9 +176,10 @@ def write(warehouse: Path, log: Log, entries: list[dict], wait: float = AUDIT_WA
                     con.execute("CREATE SCHEMA IF NOT EXISTS audit")
                     for each in LOGS:
                         con.execute(each.ddl)
-                    _merge_pending(con, warehouse)
+                    offsets = _merge_pending(con, warehouse)
                     _insert(con, log, _frame(log, entries))
                     con.execute("COMMIT")
+                    _MERGED.update(offsets)
                 finally:
                     con.close()
                 return AuditNote("warehouse", warehouse)

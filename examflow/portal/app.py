@@ -162,6 +162,7 @@ def login():
         message = ("该账户因连续登录失败已被锁定 15 分钟，请稍后再试或联系教务处。" if result.outcome == "locked"
                    else "账号或密码错误。")
         return render_template("login.html", error=message, next=request.form.get("next", ""), username=name), 401
+    portal().store.prune()
     session.start(result.account.name)
     return redirect(_safe_next(request.form.get("next")))
 
