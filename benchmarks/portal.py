@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sessions", type=int, default=50)
     p.add_argument("--seconds", type=float, default=120, help="longest load phase (it also ends when the re-run ends)")
     p.add_argument("--max-requests", type=int, default=2000, help="per session")
+    p.add_argument("--no-rerun", action="store_true", help="baseline: the same load without a run going")
     p.add_argument("--dir", help="work folder (reused when it already holds the generated and run exam)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "portal_results.json"))
     args = p.parse_args(argv)
@@ -136,8 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         for s in sessions:
             s.login()
         print(f"{len(sessions)} sessions logged in; re-running {exam_id} while they read", file=sys.stderr)
-        rerun = subprocess.Popen(EXAMFLOW + ["run", str(current), "--no-printouts"], env=env, cwd=ROOT,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        rerun = subprocess.Popen(EXAMFLOW + ["run", str(current), "--no-printouts"] if not args.no_rerun else
+                                 [sys.executable, "-c", f"import time; time.sleep({args.seconds})"],
+                                 env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         run_started = time.monotonic()
         stop = threading.Event()
 
@@ -189,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(), "load_seconds": round(load_seconds, 1),
         "rerun_seconds": round(run_seconds, 1) if run_seconds else None, "rerun_exit_code": rerun_code,
         "class_report": summary(latencies["class_report"]), "students_list": summary(latencies["students"]),
-        "errors": len(errors), "first_errors": errors[:5],
+        "with_rerun": not args.no_rerun, "errors": len(errors), "first_errors": errors[:5],
     }
     print(json.dumps(result, indent=1, ensure_ascii=False))
     Path(args.out).write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

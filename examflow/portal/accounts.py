@@ -111,6 +111,7 @@ class AccountStore:
         if con is None:
             con = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=True)
             con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; a crash may lose the last touch
             con.execute("PRAGMA busy_timeout=10000")
             self._local.con = con
         return con
