@@ -104,25 +104,19 @@ def cmd_demo(args) -> int:
 
 
 def cmd_status(args) -> int:
+    from examflow.status import exam_status
+
     with _connect_read(args) as con:
-        exam = one(con, "SELECT name, n_students, n_abnormal_open, n_blocking_open, materialised_at FROM mart.exams "
-                           "WHERE exam_id = ?", [args.exam_id])
-        if exam is None:
-            print(f"examflow: no exam {args.exam_id!r} in the warehouse", file=sys.stderr)
-            return 2
-        print(f"{args.exam_id} {exam[0]}: {exam[1]} students, {exam[2]} abnormal open ({exam[3]} blocking), "
-              f"materialised {exam[4]:%Y-%m-%d %H:%M}")
-        rows = con.execute("""
-            SELECT subject, count(*) FILTER (WHERE status = 'ok'), count(*) FILTER (WHERE status = 'pending'),
-                   count(*) FILTER (WHERE status = 'absent'), count(*) FILTER (WHERE status = 'void')
-            FROM mart.subject_scores WHERE exam_id = ? GROUP BY subject ORDER BY subject""", [args.exam_id]).fetchall()
-        print(f"{'subject':<12}{'ok':>7}{'pending':>9}{'absent':>8}{'void':>6}   blocked by")
-        for subject, ok, pending, absent, void in rows:
-            blockers = con.execute("""
-                SELECT code, count(*) FROM mart.abnormal_scripts WHERE exam_id = ? AND subject = ? AND status = 'open'
-                AND severity = 'blocking' GROUP BY code ORDER BY count(*) DESC""", [args.exam_id, subject]).fetchall()
-            print(f"{subject:<12}{ok:>7}{pending:>9}{absent:>8}{void:>6}   "
-                  + ", ".join(f"{c} {n}" for c, n in blockers))
+        st = exam_status(con, args.exam_id)
+    if st is None:
+        print(f"examflow: no exam {args.exam_id!r} in the warehouse", file=sys.stderr)
+        return 2
+    print(f"{st.exam_id} {st.name}: {st.n_students} students, {st.n_abnormal_open} abnormal open "
+          f"({st.n_blocking_open} blocking), materialised {st.materialised_at:%Y-%m-%d %H:%M}")
+    print(f"{'subject':<12}{'ok':>7}{'pending':>9}{'absent':>8}{'void':>6}   blocked by")
+    for s in st.subjects:
+        print(f"{s.subject:<12}{s.ok:>7}{s.pending:>9}{s.absent:>8}{s.void:>6}   "
+              + ", ".join(f"{c} {n}" for c, n in s.blockers))
     return 0
 
 
@@ -259,6 +253,72 @@ def cmd_extract(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    """The teacher portal (rules.md §12) on the analysts' copy."""
+    from examflow.portal import serve
+
+    serve(args.host, args.port, args.warehouse, args.output, threads=args.threads, secure_cookies=args.secure_cookies)
+    return 0
+
+
+def _password(args) -> str:
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _teacher_name(args, teacher_id: str) -> str | None:
+    """The teacher's name in the newest exam of the analysts' copy whose teachers.csv has the id."""
+    from examflow import publish
+
+    path = publish.analyst_path(settings.warehouse_path(args.warehouse))
+    with publish.read_only(path) as con:
+        row = one(con, "SELECT any_value(r.teacher_name ORDER BY e.date DESC NULLS LAST), count(*) "
+                       "FROM staging.teacher_roles r JOIN mart.exams e USING (exam_id) WHERE r.teacher_id = ?",
+                  [teacher_id])
+    if not row or not row[1]:
+        raise ValueError(f"no teacher {teacher_id!r} in the teachers.csv of any exam of {path} "
+                         "(or give --office NAME for an exam-office account)")
+    return row[0]
+
+
+def cmd_accounts(args) -> int:
+    """The portal's accounts: add, reset, disable, list (the store beside the warehouse)."""
+    from examflow.portal.accounts import AccountError, AccountStore, store_path
+
+    store = AccountStore(store_path(settings.warehouse_path(args.warehouse)))
+    try:
+        if args.action == "list":
+            now = dt.datetime.now()
+            _print_table([(a.name, a.kind, a.display or "", "disabled" if a.disabled else
+                           ("locked" if a.locked(now) else "active"),
+                           f"{a.last_login:%Y-%m-%d %H:%M}" if a.last_login else "") for a in store.list()],
+                         ["name", "kind", "display", "state", "last_login"])
+            return 0
+        name = args.office or args.teacher_id
+        if not name or (args.office and args.teacher_id):
+            print("examflow accounts: give a teacher id or --office NAME (not both)", file=sys.stderr)
+            return 2
+        if args.action == "add":
+            display = args.office if args.office else _teacher_name(args, name)
+            account = store.add(name, "office" if args.office else "teacher", _password(args), display)
+        elif args.action == "reset":
+            account = store.reset(name, _password(args))
+        else:
+            account = store.disable(name)
+    except (AccountError, ValueError) as e:
+        print(f"examflow accounts: {e}", file=sys.stderr)
+        return 2
+    print(f"{args.action}: {account.name} ({account.kind}{', ' + account.display if account.display else ''})"
+          f"{' disabled' if account.disabled else ''}; store {store.path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="examflow", description="Exam data for a senior high school: ingest, abnormal "
                                 "scripts, scores, quantification tables, printouts.")
@@ -337,6 +397,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="file (or folder) inside the output folder; default "
                    "<output>/<exam_id>/extracts/<exam_id>_<template>_<teacher_id>.xlsx")
     s.set_defaults(func=cmd_extract)
+
+    s = sub.add_parser("serve", parents=[common], help="the teacher portal on the analysts' copy (loopback by default)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; the school LAN: its address)")
+    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--threads", type=int, default=8, help="requests served at once (default 8)")
+    s.add_argument("--secure-cookies", action="store_true", help="mark the session cookie Secure (behind a TLS proxy)")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("accounts", parents=[common], help="the portal's accounts: add, reset, disable, list")
+    s.add_argument("action", choices=["add", "reset", "disable", "list"])
+    s.add_argument("teacher_id", nargs="?", help="a teacher id of teachers.csv (工号)")
+    s.add_argument("--office", metavar="NAME", help="an exam-office account (sees every exam) instead of a teacher")
+    s.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    s.set_defaults(func=cmd_accounts)
     return p
 
 

@@ -546,7 +546,7 @@ def test_a_parameter_carrying_sql_is_bound_not_run(world, teachers):
     with ex.publish.read_only(analyst) as con:
         assert con.execute("SELECT count(*) FROM mart.totals").fetchone()[0] == n_totals
         # defence in depth: even past the request checks, the SQL binds the values and joins the scope
-        ex._prepare(con)
+        ex.prepare(con)
         templates = ex.load_templates()
         tpl = templates["class_scores"]
         vals = ex.bind(tpl, world["exam"], tid, {"class_id": "1' OR '1'='1"})
