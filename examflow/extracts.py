@@ -24,7 +24,8 @@ Every request, written, refused or failed, leaves one audit.extracts row (append
 teacher id), when, template (`extracts/<name>`), params (JSON), rows, file, sha256, exam_id, outcome
 (written / refused / failed) and reason. Extracts read the analysts' published copy of the warehouse
 (examflow.publish), so they never wait for a running pipeline; the audit row is a short write to the
-main warehouse, retried for AUDIT_WAIT seconds when a run holds its lock, and otherwise appended to
+main warehouse, waiting (with a line saying so) up to AUDIT_WAIT seconds while a run holds its lock,
+and otherwise appended to
 `<warehouse stem>.audit.jsonl` beside it (owner-only, append-only), whose rows are copied into
 audit.extracts by the next extract that reaches the warehouse (the file itself is kept).
 
@@ -55,6 +56,7 @@ from examflow import audit, publish, settings
 from examflow.audit import AUDIT_WAIT, AuditNote
 from examflow.printing import ensure_owner_only_dir, safe_filename, sha256_file, write_owner_only
 from examflow.warehouse import SQL_DIR
+from examflow.printing import ensure_owner_only_dir, safe_filename, sha256_file, write_owner_only
 
 __all__ = [
     "AUDIT_WAIT", "EXTRACTS_DIR", "FORMATS", "AuditNote", "Extract", "ExtractError", "ExtractRefused", "Param",
@@ -73,7 +75,8 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {"min_change": (0, None),
 # columns that may only ever carry masked values (rules.md §9)
 SENSITIVE = re.compile(r"id_card|phone|身份证|电话|手机", re.IGNORECASE)
 
-ROLE_ZH = {"teacher": "任课", "head": "班主任", "subject_lead": "备课组长", "director": "年级主任"}
+ROLE_ZH = {"teacher": "任课", "head": "班主任", "subject_lead": "备课组长", "director": "年级主任",
+           "district": "联考负责人"}
 STATUS_ZH = {"ok": "正常", "absent": "缺考", "pending": "待定", "void": "作废", "incomplete": "缺科"}
 # column -> (Chinese header, examflow.printing.excel.Column kind); others print as named, as text
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -94,6 +97,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "cohort_difficulty": ("年级得分率", "rate"), "difficulty_diff": ("差值", "rate"),
     "score_rate": ("班级得分率", "rate"), "cohort_score_rate": ("年级得分率", "rate"),
     "score_rate_diff": ("差值", "rate"), "pass_score": ("及格线", "score"), "shortfall": ("差及格", "score"),
+    "school": ("学校", "text"), "n_enrolled": ("应考", "int"), "n_sat": ("实考", "int"), "sd": ("标准差", "decimal"),
+    "max": ("最高分", "score"), "min": ("最低分", "score"), "excellent_rate": ("优秀率", "rate"),
+    "good_rate": ("良好率", "rate"), "pass_rate": ("及格率", "rate"), "low_rate": ("低分率", "rate"),
+    "mean_diff": ("均差", "decimal"), "mean_ratio": ("比均", "decimal"), "rank_by_mean": ("均分名次", "rank"),
+    "three_rates_one_score": ("三率一分", "decimal"), "mean_change": ("均分变化", "decimal"),
+    "rank_by_mean_change": ("名次变化", "int"),
 }
 
 
@@ -292,8 +301,9 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def scope_rows(con: duckdb.DuckDBPyConnection, exam_id: str, teacher_id: str) -> list[dict]:
-    """The teacher's scope in the exam: [{class_id, subject, contact, roles}], '*' a wildcard."""
-    cur = con.execute("SELECT class_id, subject, contact, roles FROM extract_scope($exam_id, $teacher_id) "
+    """The teacher's scope in the exam: [{class_id, subject, contact, roles, school_wide}], '*' a wildcard;
+    school_wide names the school when a row is one class of a school-wide role in a joint exam."""
+    cur = con.execute("SELECT class_id, subject, contact, roles, school_wide FROM extract_scope($exam_id, $teacher_id) "
                       "ORDER BY class_id = '*' DESC, subject = '*' DESC, class_id, subject",
                       {"exam_id": exam_id, "teacher_id": teacher_id})
     cols = [d[0] for d in cur.description]
@@ -316,9 +326,15 @@ def describe_scope(rows: list[dict], names: Mapping[str, str] | None = None) -> 
     parts = []
     by_subject: dict[str, list[str]] = {}
     for r in rows:
-        c, s = r["class_id"], r["subject"]
-        if c == "*" and s == "*":
-            parts.append("the whole grade (年级主任)")
+        c, s, school = r["class_id"], r["subject"], r.get("school_wide")
+        if school is not None:               # one class of a school-wide role (joint exams)
+            part = (f"every class of {school} (年级主任)" if s == "*"
+                    else f"{names.get(s, s)} in every class of {school} (备课组长)")
+            if part not in parts:
+                parts.append(part)
+        elif c == "*" and s == "*":
+            parts.append("every school of the joint exam (联考负责人)" if "district" in r["roles"]
+                         else "the whole grade (年级主任)")
         elif s == "*":
             parts.append(f"every subject of class {c} (班主任)")
         elif c == "*":
@@ -332,6 +348,17 @@ def describe_scope(rows: list[dict], names: Mapping[str, str] | None = None) -> 
 def _one(con, sql: str, params: dict) -> tuple | None:
     rows = con.execute(sql, params).fetchall()
     return rows[0] if rows else None
+
+
+def _other_school(con, exam_id: str, teacher_id: str, class_id: str) -> str:
+    """In a joint exam, the refusal of another school's class says so (scope stops at the school)."""
+    row = _one(con, "SELECT any_value(s.school), bool_or(t.school = s.school) "
+                    "FROM mart.students s LEFT JOIN staging.teacher_roles t ON t.exam_id = s.exam_id "
+                    "AND t.teacher_id = $t WHERE s.exam_id = $e AND s.class_id = $c AND s.class_id LIKE '%:%'",
+               {"e": exam_id, "t": teacher_id, "c": class_id})
+    if row is None or row[0] is None or row[1]:
+        return ""
+    return f" (outside scope: it is a class of {row[0]}, and a school's teachers see their own school's students only)"
 
 
 def check_request(con: duckdb.DuckDBPyConnection, template: Template, values: dict) -> tuple[list[dict], str]:
@@ -360,8 +387,8 @@ def check_request(con: duckdb.DuckDBPyConnection, template: Template, values: di
         if class_id not in classes:
             raise ExtractRefused(f"no class {class_id!r} in exam {exam_id}")
         if not _covers(rows, class_id=class_id):
-            raise ExtractRefused(f"class {class_id} is not one of {teacher_id}'s classes in {exam_id}; "
-                                 f"{teacher_id} may extract: {scope}")
+            raise ExtractRefused(f"class {class_id} is not one of {teacher_id}'s classes in {exam_id}"
+                                 f"{_other_school(con, exam_id, teacher_id, class_id)}; {teacher_id} may extract: {scope}")
     if subject != "*":
         if subject not in names:
             raise ExtractRefused(f"no subject {subject!r} in exam {exam_id} (subjects: "
