@@ -4,7 +4,8 @@ Rows are only ever inserted.
 
 `record` inserts on a connection the caller already holds (runs writing printouts). `write` is for
 processes that do not hold the warehouse (extracts, the portal): one short write to the main
-warehouse, retried for `wait` seconds while another process (a running pipeline) holds its lock;
+warehouse, through warehouse.connect's wait of `wait` seconds while another process (a running
+pipeline) holds its lock;
 failing that — or when there is no warehouse yet — the rows are appended to the log's JSONL file
 beside it (`<stem>.audit.jsonl` for extracts, `<stem>.access.jsonl` for the portal; owner-only,
 append-only). The next write that reaches the warehouse copies every log's missing fallback rows in
@@ -15,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -24,7 +24,8 @@ import duckdb
 import polars as pl
 
 from examflow.printing import ensure_owner_only_dir
-from examflow.warehouse import SQL_DIR, is_lock_error
+from examflow.errors import WarehouseBusy
+from examflow.warehouse import SQL_DIR, connect
 
 AUDIT_WAIT = 3.0  # seconds to retry while a run holds the warehouse's lock
 
@@ -166,30 +167,21 @@ def write(warehouse: Path, log: Log, entries: list[dict], wait: float = AUDIT_WA
     jsonl = log.jsonl(warehouse)
     problem = "there is no warehouse yet"
     if warehouse.exists():
-        deadline = time.monotonic() + max(0.0, wait)
-        delay = 0.05
-        while True:
-            try:
-                con = duckdb.connect(str(warehouse))
-                try:
-                    con.execute("BEGIN TRANSACTION")
-                    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-                    for each in LOGS:
-                        con.execute(each.ddl)
-                    offsets = _merge_pending(con, warehouse)
-                    _insert(con, log, _frame(log, entries))
-                    con.execute("COMMIT")
-                    _MERGED.update(offsets)
-                finally:
-                    con.close()
-                return AuditNote("warehouse", warehouse)
-            except duckdb.Error as e:
-                if not is_lock_error(e) or time.monotonic() + delay > deadline:
-                    problem = ("the warehouse is locked (a pipeline run is writing it)" if is_lock_error(e)
-                               else f"the warehouse could not take it ({type(e).__name__}: {e})")
-                    break
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
+        try:
+            with connect(warehouse, wait=max(0.0, wait)) as con:
+                con.execute("BEGIN TRANSACTION")
+                con.execute("CREATE SCHEMA IF NOT EXISTS audit")
+                for each in LOGS:
+                    con.execute(each.ddl)
+                offsets = _merge_pending(con, warehouse)
+                _insert(con, log, _frame(log, entries))
+                con.execute("COMMIT")
+            _MERGED.update(offsets)
+            return AuditNote("warehouse", warehouse)
+        except WarehouseBusy:
+            problem = "the warehouse is locked (a pipeline run is writing it)"
+        except duckdb.Error as e:
+            problem = f"the warehouse could not take it ({type(e).__name__}: {e})"
     _append_jsonl(jsonl, entries)
     return AuditNote("jsonl", jsonl, f"{problem}: the audit row was appended to {jsonl}; the next audit write that "
                                      f"reaches the warehouse copies it into audit.{log.table}")
