@@ -41,7 +41,7 @@ def _normalised(raw) -> tuple[pl.DataFrame, pl.DataFrame]:
         warehouse.ensure_schema(con)
         warehouse.write_raw(con, raw)
         warehouse.run_models(con, raw.config.id, ["staging/students", "staging/teacher_roles"])
-        roster = con.sql("SELECT student_id, name, class_id, track, electives, exam_no, school, joint "
+        roster = con.sql("SELECT student_id, name, class_id, track, electives, electives_unused, exam_no, school, joint "
                          "FROM staging.students ORDER BY source_row").pl()
         teachers = con.sql("SELECT teacher_id, teacher_name AS name, class_id, subject, role, school "
                            "FROM staging.teacher_roles ORDER BY source_file, source_row").pl()

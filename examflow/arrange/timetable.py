@@ -1,11 +1,11 @@
 """Timetable (rules.md §10): every subject gets a session; no student has two subjects in one
 session; the fewest sessions; pinned subjects respected.
 
-Who sits what
-- `core` subjects: every student on the roster.
-- `first_choice` subjects (physics / history): students whose `track` is that code (or whose
-  electives list it, for rosters that write 物化生 with the first choice included).
-- `reselect` subjects: students whose electives include the code.
+Who sits what: the rule scoring expects scripts by (staging.expected), the `sits` macro of
+sql/macros.sql, evaluated by DuckDB over the roster frame: core subjects everyone; a first-choice
+subject the students of its track (and students of no track whose electives name it); a reselect
+subject those whose electives name it; with no electives on the roster at all, everyone sits
+everything their track allows.
 
 The conflict graph
 - One node per subject; an edge when at least one student sits both (student sets are Python
@@ -46,6 +46,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+import duckdb
 import polars as pl
 
 __all__ = [
@@ -214,20 +215,36 @@ class ArrangementSettings:
 
 
 def sitters_by_subject(roster: pl.DataFrame, subjects: Sequence[SubjectInfo]) -> dict[str, list[int]]:
-    """Row indices (into `roster`) of the students who sit each subject."""
-    n = roster.height
-    tracks = roster["track"].to_list() if "track" in roster.columns else [None] * n
-    electives = roster["electives"].to_list() if "electives" in roster.columns else [None] * n
-    elect_sets = [set(e or ()) for e in electives]
-    out: dict[str, list[int]] = {}
-    for s in subjects:
-        if s.role == "core":
-            out[s.code] = list(range(n))
-        elif s.role == "first_choice":
-            out[s.code] = [i for i in range(n) if tracks[i] == s.code or s.code in elect_sets[i]]
-        else:
-            out[s.code] = [i for i in range(n) if s.code in elect_sets[i]]
-    return out
+    """Row indices (into `roster`) of the students who sit each subject, by the `sits` macro that
+    staging.expected uses. `roster` has track and electives (codes) as staging.students makes them,
+    and its electives_unused when it comes from there; without that column the roster carries no
+    electives when no student has one."""
+    from examflow import warehouse
+
+    people = roster.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("i"),
+        pl.col("track").cast(pl.String) if "track" in roster.columns else pl.lit(None, pl.String).alias("track"),
+        pl.col("electives") if "electives" in roster.columns else pl.lit([], pl.List(pl.String)).alias("electives"),
+        pl.col("electives_unused") if "electives_unused" in roster.columns
+        else pl.lit(None, pl.Boolean).alias("electives_unused"))
+    subj = pl.DataFrame({"code": [s.code for s in subjects], "name": [s.name for s in subjects],
+                         "role": [s.role for s in subjects]}, schema={"code": pl.String, "name": pl.String,
+                                                                      "role": pl.String})
+    con = duckdb.connect()
+    try:
+        warehouse.prepare(con)
+        con.register("people", people)
+        con.register("subj", subj)
+        found = dict(con.execute("""
+            WITH p AS (
+                SELECT *, coalesce(electives_unused, NOT coalesce(bool_or(len(electives) > 0) OVER (), false)) AS unused
+                FROM people)
+            SELECT s.code, list(p.i ORDER BY p.i) FROM subj s JOIN p
+                ON sits(s.role, s.code, s.name, p.track, p.electives, p.unused)
+            GROUP BY s.code""").fetchall())
+    finally:
+        con.close()
+    return {s.code: found.get(s.code, []) for s in subjects}
 
 
 # --------------------------------------------------------------------------------------------
