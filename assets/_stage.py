@@ -7,9 +7,9 @@ from typing import Iterator
 
 import dagster as dg
 
+from assets.partitions import exam_partitions
+from assets.resources import WAREHOUSE_POOL, WarehouseResource
 from examflow.warehouse import ensure_schema, run_models
-from pipelines.partitions import exam_partitions
-from pipelines.resources import WAREHOUSE_POOL, WarehouseResource
 
 log = logging.getLogger("examflow")
 

@@ -5,9 +5,10 @@ from pathlib import Path
 import dagster as dg
 
 from assets._stage import markdown_preview, mart_specs, report
+from assets.partitions import exam_partitions
+from assets.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
+from examflow import warehouse as wh_lib
 from examflow.arrange.folder import arrange_folder
-from pipelines.partitions import exam_partitions
-from pipelines.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
 
 DESCRIPTIONS = {
     "timetable": "Each subject's session: no student sits two subjects at once, fewest sessions.",

@@ -1,10 +1,10 @@
 """Last stage: publish the analysts' read-only copy once the exam's tables are all written."""
 import dagster as dg
 
+from assets.partitions import exam_partitions
 from assets.quantify import DESCRIPTIONS as QUANTIFY_TABLES
+from assets.resources import WAREHOUSE_POOL, WarehouseResource
 from examflow.publish import publish
-from pipelines.partitions import exam_partitions
-from pipelines.resources import WAREHOUSE_POOL, WarehouseResource
 
 
 @dg.asset(key="analyst_copy", group_name="publish", partitions_def=exam_partitions, kinds={"duckdb"},
