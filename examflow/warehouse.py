@@ -24,10 +24,9 @@ from examflow import settings
 from examflow.config import DEFAULTS
 from examflow.errors import WarehouseBusy
 from examflow.ingest import RawExam
-from examflow.stages import EPHEMERAL, VIEWS
+from examflow.stages import EPHEMERAL, SQL_DIR, VIEWS, mart_contract
 from examflow.tables import CONTRACTS, value_aliases
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 SCHEMAS = ("raw", "staging", "mart", "audit")
 log = logging.getLogger("examflow")
 RAW_TABLES = ("exams", "subjects", "items", "roster", "teachers", "rooms", "scans", "marks", "resolutions", "files")
@@ -193,12 +192,36 @@ def run_models(con: duckdb.DuckDBPyConnection, exam_id: str, models: list[str]) 
                 _add_new_columns(con, target, query)
                 con.execute(f"DELETE FROM {target} WHERE exam_id = ?", [exam_id])
                 con.execute(f"INSERT INTO {target} BY NAME {query}")
+            if schema == "mart":
+                describe(con, table, view=model in VIEWS)
             counts[target] = one(con, f"SELECT count(*) FROM {target} WHERE exam_id = ?", [exam_id])[0]
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return counts
+
+
+def describe(con: duckdb.DuckDBPyConnection, table: str, view: bool = False) -> None:
+    """The descriptions of `data_contracts/mart.yaml` as the comments of mart.<table> and its columns
+    (what duckdb_tables() / duckdb_views() / duckdb_columns() show analysts); only those that differ
+    are written."""
+    contract = mart_contract()
+    spec = contract["tables"][table]
+    kind, catalog = ("VIEW", "duckdb_views()") if view else ("TABLE", "duckdb_tables()")
+    name = "view_name" if view else "table_name"
+    have = one(con, f"SELECT comment FROM {catalog} WHERE schema_name = 'mart' AND {name} = ?", [table])
+    if have and have[0] != spec["description"]:
+        con.execute(f"COMMENT ON {kind} mart.{table} IS {_literal(spec['description'])}")
+    for column, comment in con.execute("SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = 'mart' "
+                                       "AND table_name = ?", [table]).fetchall():
+        text = spec.get("columns", {}).get(column) or contract["columns"].get(column)
+        if text and text != comment:
+            con.execute(f'COMMENT ON COLUMN mart.{table}."{column}" IS {_literal(text)}')
+
+
+def _literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def _create_view(con: duckdb.DuckDBPyConnection, schema: str, table: str, query: str) -> None:

@@ -11,14 +11,14 @@ from typing import Callable
 import duckdb
 import polars as pl
 
-from examflow import audit, settings, warehouse
+from examflow import audit, settings, stages, warehouse
 from examflow.arrange import arrange, arrange_schools, write_printouts, write_scanner_roster
 from examflow.errors import ContractError
 from examflow.printing import safe_filename
 from examflow.config import load_exam
 from examflow.ingest import FolderReader, read_people
 
-MODELS = ["mart/timetable", "mart/seating", "mart/invigilation"]
+MODELS = stages.stage_models()["arrange"]
 
 
 @dataclass

@@ -1,7 +1,7 @@
 -- mart.cut_lines (上线分析, rules.md §6): every line of the `cut_lines` setting for every track it
 -- applies to. `cut_lines` is either a map track → list of lines (physics / history / all, or any
--- alias of them in data_contracts/aliases.yaml: 物理类, 历史类, …), a track without its own list taking the `all` list, or one list for every track.
--- A line `top: N` scores the total of the N-th student of the track in total order (everyone tied
+-- alias of them in data_contracts/aliases.yaml: 物理类, 历史类, …), a track without its own list
+-- taking the `all` list, or one list for every track. A line `top: N` scores the total of the N-th student of the track in total order (everyone tied
 -- with that total is over it; with fewer than N ranked students, the lowest total); `score: S` is
 -- S. n_over: the track's students with a total ≥ the line. line_no orders the lines of a track
 -- (0 = the first line, the one teacher quantification uses); band: the line's own borderline band
