@@ -73,11 +73,12 @@ def reads() -> dict[str, frozenset[str]]:
     return out
 
 
-def run_order(wanted: set[str] | list[str]) -> list[str]:
-    """`wanted` models in an order where each runs after the models it reads (reads outside
-    `wanted` are taken as done); ties by name. A cycle is an error."""
+def run_order(wanted: set[str] | list[str], graph: dict[str, frozenset[str]] | None = None) -> list[str]:
+    """`wanted` models in an order where each runs after the models it reads (`graph`, by default the
+    parsed `reads()`; reads outside `wanted` are taken as done); ties by name. A cycle is an error."""
     wanted = set(wanted)
-    needs = {m: set(reads()[m]) & wanted for m in wanted}
+    graph = reads() if graph is None else graph
+    needs = {m: set(graph[m]) & wanted for m in wanted}
     order: list[str] = []
     while needs:
         ready = sorted(m for m, n in needs.items() if not n)
