@@ -41,3 +41,26 @@ def test_the_walk_sees_lazy_imports(tmp_path):
     f = tmp_path / "m.py"
     f.write_text("import os\n\ndef run():\n    from pipelines.definitions import ASSETS\n    import assets.print\n")
     assert imported_packages(f) == [(4, "pipelines"), (5, "assets")]
+
+
+def test_readme_layout_matches_the_tree():
+    """Every top-level entry of the repository and every module of the three packages is in the
+    README's layout section, and the section names nothing that is not there."""
+    import itertools
+    import re
+    import subprocess
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Project layout")[1].split("```")[1]
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip("\0").split("\0")
+    top = {p.split("/")[0] + ("/" if "/" in p else "") for p in tracked} - {".gitignore", "README.md", "pyproject.toml"}
+    named = set(re.findall(r"^([.\w-]+/?)", block, flags=re.M)) | set(re.findall(r"^(\.ci/)run", block, flags=re.M))
+    assert top <= named, f"not in the layout: {sorted(top - named)}"
+    for package in sorted(ALLOWED):
+        modules = {p.stem for p in (ROOT / package).glob("*.py") if p.stem != "__init__"}
+        modules |= {p.name + "/" for p in (ROOT / package).iterdir() if (p / "__init__.py").exists()}
+        lines = block.split(f"\n{package}/")[1].split("\n")[1:]
+        part = "\n".join(itertools.takewhile(lambda line: line.startswith(" "), lines))
+        shown = {m for m in modules if re.search(rf"(?<![\w/]){re.escape(m)}(\.py)?(?![\w])", part)}
+        assert shown == modules, f"{package}/ modules missing from the layout: {sorted(modules - shown)}"
