@@ -80,7 +80,7 @@ def test_arrange_seats_whom_scoring_expects(grade, shape):
     expected = _expected(folder)
     wh = base / shape / "w.duckdb"
     arranged = arrange_folder(folder, wh, base / shape / "out")
-    seated = set(arranged.arrangement.seating.select("student_id", "subject").iter_rows())
+    seated = set(arranged.seating.select("student_id", "subject").iter_rows())
     assert seated == expected
     n = roster.height
     by_subject = {s: sum(1 for _, x in expected if x == s) for s in {x for _, x in expected}}
