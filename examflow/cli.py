@@ -451,3 +451,6 @@ def main(argv: list[str] | None = None, run_exam: Callable[..., str] | None = No
         print(f"examflow: {e}", file=sys.stderr)
         return 1
 
+
+if __name__ == "__main__":  # the library's commands alone; `python -m pipelines.cli` (the `examflow` command) runs exams too
+    sys.exit(main())
