@@ -5,19 +5,13 @@ from pathlib import Path
 import dagster as dg
 
 from assets._stage import markdown_preview, mart_specs, report
+from assets.partitions import exam_partitions
+from assets.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
 from examflow.arrange.folder import arrange_folder
-from pipelines.partitions import exam_partitions
-from pipelines.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
-
-DESCRIPTIONS = {
-    "timetable": "Each subject's session: no student sits two subjects at once, fewest sessions.",
-    "seating": "Every student's room and seat per session, no same-class neighbours where possible.",
-    "invigilation": "Teachers per room × session, nobody twice at once, loads within 1.",
-}
 
 
-@dg.multi_asset(specs=mart_specs(list(DESCRIPTIONS), "arrange", [], DESCRIPTIONS), name="arrange",
-                partitions_def=exam_partitions, pool=WAREHOUSE_POOL)
+
+@dg.multi_asset(specs=mart_specs("arrange"), name="arrange", partitions_def=exam_partitions, pool=WAREHOUSE_POOL)
 def arrangement(context: dg.AssetExecutionContext, warehouse: WarehouseResource, exam_folders: ExamFoldersResource):
     exam_id = context.partition_key
     folder = exam_folders.find(exam_id, warehouse)

@@ -2,8 +2,8 @@
 critical expectations is a blocking check (a failure stops downstream assets), warnings are not."""
 import dagster as dg
 
+from assets.resources import WAREHOUSE_POOL, WarehouseResource
 from examflow import contracts
-from pipelines.resources import WAREHOUSE_POOL, WarehouseResource
 
 
 def _check_for(path) -> dg.AssetChecksDefinition:

@@ -7,11 +7,11 @@ import dagster as dg
 from pydantic import Field
 
 from assets._stage import report
-from examflow.warehouse import write_raw
+from assets.partitions import exam_partitions
+from assets.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
 from examflow.errors import ContractError
 from examflow.ingest import open_exam_folder
-from pipelines.partitions import exam_partitions
-from pipelines.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
+from examflow.warehouse import write_raw
 
 
 class IngestConfig(dg.Config):

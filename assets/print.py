@@ -7,11 +7,11 @@ from pathlib import Path
 import dagster as dg
 
 from assets._stage import report
+from assets.partitions import exam_partitions
+from assets.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
 from examflow.printouts import PrintRun, print_pdfs, print_workbooks
 from examflow.printouts.pdfs import PDF_TABLES
 from examflow.printouts.workbooks import WORKBOOK_TABLES
-from pipelines.partitions import exam_partitions
-from pipelines.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
 
 
 def _deps(tables: list[str]) -> list[dg.AssetKey]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-EXAMFLOW = [sys.executable, "-m", "examflow.cli"]
+EXAMFLOW = [sys.executable, "-m", "pipelines.cli"]
 PASSWORD = "benchmark password"
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import logging
 import os
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -36,10 +38,28 @@ def _connect_read(args):
     return warehouse.connect(path, read_only=True)
 
 
-def cmd_run(args) -> int:
-    from examflow.runner import configure_progress, run_exam
+def configure_progress() -> None:
+    """Progress lines on stderr for the CLI."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s  %(message)s", "%H:%M:%S"))
+    log = logging.getLogger("examflow")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
+
+def _runner(args) -> Callable[..., str]:
+    """The pipeline run (`pipelines.runner.run_exam`), which the `examflow` command passes to `main`:
+    the library does not import the Dagster code that sits on top of it."""
+    if args.run_exam is None:
+        sys.exit(f"examflow {args.command}: no pipeline to run the exam with; use the `examflow` command "
+                 "(pipelines.cli)")
     configure_progress()
+    return args.run_exam
+
+
+def cmd_run(args) -> int:
+    run_exam = _runner(args)
     exam_id = run_exam(Path(args.folder), args.warehouse, args.output, printouts=not args.no_printouts,
                        timings=args.timings)
     return _summary(args, exam_id)
@@ -88,9 +108,8 @@ def cmd_demo(args) -> int:
     """A ~1,200-student grade and its previous exam (with --joint: a joint exam of 3 schools and its
     previous joint exam), generated and run end to end."""
     from examflow.generate import generate
-    from examflow.runner import configure_progress, run_exam
 
-    configure_progress()
+    run_exam = _runner(args)
     root = Path(args.dir)
     folders = generate(root / "exams", args.students, seed=args.seed, schools=3 if args.joint else 0,
                        progress=lambda m: print(m, file=sys.stderr))
@@ -141,8 +160,7 @@ def cmd_abnormal(args) -> int:
 
 def cmd_resolve(args) -> int:
     """Append one settlement to the exam's resolutions/ (never edits a file the office wrote) and re-run."""
-    from examflow.runner import configure_progress, run_exam
-
+    run_exam = _runner(args)
     with _connect_read(args) as con:
         row = one(con, "SELECT folder FROM raw.exams WHERE exam_id = ?", [args.exam_id])
     if row is None:
@@ -159,7 +177,6 @@ def cmd_resolve(args) -> int:
         w.writerow([args.abnormal_id, args.action, args.value or "", args.operator,
                     dt.datetime.now().isoformat(timespec="seconds"), args.note or ""])
     print(f"appended to {target}")
-    configure_progress()
     try:
         run_exam(folder, args.warehouse, args.output, printouts=not args.no_printouts)
     except WarehouseBusy:
@@ -414,8 +431,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, run_exam: Callable[..., str] | None = None) -> int:
+    """The examflow command line. `run_exam` runs an exam folder through the pipeline (run, demo,
+    resolve); the `examflow` command (pipelines/cli.py) passes it."""
     args = build_parser().parse_args(argv)
+    args.run_exam = run_exam
     try:
         return args.func(args)
     except ContractError as e:
@@ -432,5 +452,5 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the library's commands alone; `python -m pipelines.cli` (the `examflow` command) runs exams too
     sys.exit(main())

@@ -24,7 +24,7 @@ def copy_fixture(name: str, dest: Path) -> Path:
 
 
 def run(folder: Path, wh: Path, printouts: bool = False) -> str:
-    from examflow.runner import run_exam
+    from pipelines.runner import run_exam
 
     return run_exam(folder, wh, wh.parent / "output", printouts=printouts)
 

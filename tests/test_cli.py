@@ -4,7 +4,7 @@ import io
 import os
 import stat
 
-from examflow.cli import main
+from pipelines.cli import main
 from tests.conftest import query
 
 EXAM = "tiny-2026-11"

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from examflow import extracts as ex
-from examflow.cli import main
+from pipelines.cli import main
 from examflow.printing import sha256_file
 from tests.conftest import query, query_dicts, run, writer_holding
 

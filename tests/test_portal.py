@@ -196,7 +196,7 @@ def test_accounts_cli(world, tmp_path, capsys):
     assert not query(world["wh"].with_name("warehouse.analyst.duckdb"),
                      "SELECT * FROM information_schema.tables WHERE table_name ILIKE '%account%'")
     # the CLI's teacher path checks teachers.csv and stores the name
-    proc = subprocess.run([sys.executable, "-m", "examflow.cli", "accounts", "add", tid, "--password-stdin",
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "accounts", "add", tid, "--password-stdin",
                            "--warehouse", wh], input="a good password\n", capture_output=True, text=True)
     assert proc.returncode in (0, 2)  # 2 when a module fixture already made this teacher's account
     assert store(world).get(tid).display

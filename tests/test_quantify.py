@@ -314,11 +314,18 @@ def test_bad_settings_stop_the_run(tmp_path):
 
 def test_metric_names_match_the_sql():
     """Every metric and alias check_settings accepts is one the SQL knows (staging/quant_settings
-    resolves the aliases, mart/teacher_quant has the indicators)."""
+    resolves the aliases through staging.aliases, mart/teacher_quant has the indicators)."""
+    import duckdb
+
+    from examflow import warehouse
+
     sql_dir = Path(__file__).resolve().parent.parent / "sql"
     settings_sql = (sql_dir / "staging" / "quant_settings.sql").read_text(encoding="utf-8")
     quant_sql = (sql_dir / "mart" / "teacher_quant.sql").read_text(encoding="utf-8")
-    for alias, metric in METRIC_ALIASES.items():
-        assert f"WHEN '{alias}' THEN '{metric}'" in settings_sql
+    assert "alias_of('metric', w.key)" in settings_sql
+    con = duckdb.connect()
+    warehouse.prepare(con)
+    for alias, metric in {**METRIC_ALIASES, **{m: m for m in METRICS}}.items():
+        assert con.execute("SELECT alias_of('metric', ?)", [f" {alias.upper()} "]).fetchall() == [(metric,)]
     for metric in METRICS:
         assert f"'{metric}': [" in quant_sql

@@ -31,7 +31,7 @@ def generated(tmp_path_factory) -> list[Path]:
 
 def examflow(*args: str, timeout: str) -> subprocess.Popen:
     env = {**os.environ, "EXAMFLOW_LOCK_TIMEOUT": timeout}
-    return subprocess.Popen([sys.executable, "-m", "examflow.cli", *args], env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "pipelines.cli", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 

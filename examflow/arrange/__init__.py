@@ -42,8 +42,8 @@ from examflow.arrange.seating import (
     seat_sessions,
     seating_problems,
 )
+from examflow.arrange.settings import ArrangementSettings
 from examflow.arrange.timetable import (
-    ArrangementSettings,
     InfeasibleArrangement,
     Session,
     SubjectInfo,

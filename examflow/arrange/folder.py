@@ -11,14 +11,14 @@ from typing import Callable
 import duckdb
 import polars as pl
 
-from examflow import audit, settings, warehouse
+from examflow import audit, settings, stages, warehouse
 from examflow.arrange import arrange, arrange_schools, write_printouts, write_scanner_roster
 from examflow.errors import ContractError
 from examflow.printing import safe_filename
 from examflow.config import load_exam
 from examflow.ingest import FolderReader, read_people
 
-MODELS = ["mart/timetable", "mart/seating", "mart/invigilation"]
+MODELS = stages.stage_models()["arrange"]
 
 
 @dataclass
@@ -41,7 +41,7 @@ def _normalised(raw) -> tuple[pl.DataFrame, pl.DataFrame]:
         warehouse.ensure_schema(con)
         warehouse.write_raw(con, raw)
         warehouse.run_models(con, raw.config.id, ["staging/students", "staging/teacher_roles"])
-        roster = con.sql("SELECT student_id, name, class_id, track, electives, exam_no, school, joint "
+        roster = con.sql("SELECT student_id, name, class_id, track, electives, electives_unused, exam_no, school, joint "
                          "FROM staging.students ORDER BY source_row").pl()
         teachers = con.sql("SELECT teacher_id, teacher_name AS name, class_id, subject, role, school "
                            "FROM staging.teacher_roles ORDER BY source_file, source_row").pl()

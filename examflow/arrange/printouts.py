@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from examflow.printing import PrintedFile, ensure_owner_only_dir, sha256_file, write_owner_only
 from examflow.printing.excel import Column, WorkbookWriter
 from examflow.printing.pdf import CJKPdf, PdfColumn
+from examflow.printouts.data import class_key, class_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from examflow.arrange import Arrangement
@@ -40,20 +40,6 @@ WEEKDAYS = "一二三四五六日"
 
 def room_label(room: str) -> str:
     return f"第{int(room):02d}考场" if str(room).isdigit() else str(room)
-
-
-def class_label(class_id: str) -> str:
-    c = str(class_id)
-    if c.isdigit():
-        return f"{c}班"
-    if ":" in c and c.rsplit(":", 1)[1].isdigit():  # joint exams: 一中:3
-        school, num = c.rsplit(":", 1)
-        return f"{school}{num}班"
-    return c
-
-
-def _class_key(c: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", str(c)))
 
 
 def session_time(s: "Session") -> str:
@@ -307,7 +293,7 @@ def _class_lists(ctx: _Ctx, out: Path) -> list[PrintedFile]:
         PdfColumn(f"第{s.no}场 {ctx.subjects_text(s)}", max(20.0, 215.0 / max(1, n_sess)))
         for s in arr.sessions]
     n = 0
-    for c in sorted(by_class, key=_class_key):
+    for c in sorted(by_class, key=class_key):
         rows = [[sid, ctx.names[sid], exam_no.get(sid, "")] + [where.get((sid, s.no), "—") for s in arr.sessions]
                 for sid in by_class[c]]
         xlsx.add_table(class_label(c), rows, cols, title=f"{ctx.exam_name} {class_label(c)} 考场安排")

@@ -1,7 +1,9 @@
+-- The macros every template may use (the teacher portal too). Not a template (the leading
+-- underscore); examflow.extracts creates them on every extract connection.
+--
 -- extract_scope(exam, teacher): what one teacher may extract from one exam (rules.md §9, §11), as data.
--- Not a template (the leading underscore); examflow.extracts creates it on every extract connection
--- and every template joins it (so does the teacher portal). One row per allowed (class_id, subject),
--- '*' a wildcard, from staging.teacher_roles of that exam (teachers.csv normalised):
+-- Every template joins it. One row per allowed (class_id, subject), '*' a wildcard, from
+-- staging.teacher_roles of that exam (teachers.csv normalised):
 --   teacher       (任课)     → (class, subject) of each class × subject they teach
 --   head          (班主任)   → (class, '*')     every subject of their class, the total included;
 --                                               contact = true: the class's masked contacts
@@ -41,3 +43,20 @@ FROM (
     SELECT teacher_id, '*', '*', false, role, NULL FROM r WHERE role = 'district'
 )
 GROUP BY teacher_id, class_id, subject;
+
+-- score_cells(): a student's scores as cells, one per subject they sit (mart.subject_scores: raw
+-- score, 赋分, band) and one with subject 'total' (mart.totals, 总分), each with the subject's name and
+-- position in exam.yaml (NULL for the total), status, grade and class rank and rank change; every
+-- exam's (filter by exam_id or student_id).
+CREATE OR REPLACE TEMP MACRO score_cells() AS TABLE
+SELECT c.*, coalesce(sb.name, CASE WHEN c.subject = 'total' THEN '总分' END, c.subject) AS subject_name,
+    sb.position
+FROM (
+    SELECT exam_id, student_id, class_id, subject, status, raw_score AS score, converted_score, band, grade_rank,
+        class_rank, rank_change
+    FROM mart.subject_scores
+    UNION ALL
+    SELECT exam_id, student_id, class_id, 'total', status, total, NULL, NULL, grade_rank, class_rank, rank_change
+    FROM mart.totals
+) c
+LEFT JOIN raw.subjects sb ON sb.exam_id = c.exam_id AND sb.subject = c.subject;

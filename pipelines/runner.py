@@ -1,10 +1,10 @@
-"""`examflow run`: one exam folder through the Dagster assets, in this process, with progress."""
+"""`examflow run`: one exam folder through the Dagster assets, in this process. The `examflow` command
+(pipelines/cli.py) hands `run_exam` to the library's CLI."""
 from __future__ import annotations
 
 import json
 import logging
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -95,12 +95,3 @@ def step_seconds(instance, run_id: str) -> dict[str, float]:
         elif key in starts:
             seconds[key] = round(entry.timestamp - starts[key], 2)
     return seconds
-
-
-def configure_progress() -> None:
-    """Progress lines on stderr for the CLI."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s  %(message)s", "%H:%M:%S"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
