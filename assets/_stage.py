@@ -7,9 +7,10 @@ from typing import Iterator
 
 import dagster as dg
 
+from assets.partitions import exam_partitions
+from assets.resources import WAREHOUSE_POOL, WarehouseResource
+from examflow import stages
 from examflow.warehouse import ensure_schema, run_models
-from pipelines.partitions import exam_partitions
-from pipelines.resources import WarehouseResource
 
 log = logging.getLogger("examflow")
 
@@ -48,8 +49,9 @@ def run_stage(context: dg.AssetExecutionContext, wh, models: list[str]) -> Itera
         counts = run_models(con, exam_id, models)
         seconds = round(time.perf_counter() - started, 3)
         shared = abnormal_metadata(con, exam_id)
-        for key in context.selected_asset_keys:
-            table = "mart." + key.path[-1]
+        selected = context.selected_asset_keys
+        for key in [dg.AssetKey(m.split("/")) for m in models if dg.AssetKey(m.split("/")) in selected]:
+            table = "mart." + key.path[-1]  # in run order: Dagster wants a step's assets after their deps
             yield dg.MaterializeResult(asset_key=key, metadata={
                 "rows": dg.MetadataValue.int(counts.get(table, 0)), "seconds": seconds,
                 "preview": dg.MetadataValue.md(markdown_preview(con, table, exam_id)), **shared})
@@ -57,17 +59,34 @@ def run_stage(context: dg.AssetExecutionContext, wh, models: list[str]) -> Itera
            + ", ".join(f"{t} {n}" for t, n in counts.items() if t.startswith("mart.")) + ")")
 
 
-def mart_specs(names: list[str], group: str, deps: list, description: dict[str, str]) -> list[dg.AssetSpec]:
-    return [dg.AssetSpec(["mart", n], group_name=group, deps=deps, partitions_def=exam_partitions, kinds={"duckdb"},
-                         description=description.get(n), skippable=True) for n in names]
+def asset_key(table: str) -> dg.AssetKey:
+    """The asset of a stored table: a mart table is its own asset; every raw table comes from the
+    ingest asset raw/exam_files."""
+    return dg.AssetKey(["raw", "exam_files"] if table.startswith("raw/") else table.split("/"))
 
 
-def stage_asset(name: str, description: dict[str, str], deps: list, models: list[str]) -> dg.AssetsDefinition:
-    """One SQL stage as one Dagster step: a mart asset per table in `description` (group `name`),
-    materialised by running `models` for the partition's exam."""
-    @dg.multi_asset(specs=mart_specs(list(description), name, deps, description), name=name,
-                    partitions_def=exam_partitions, can_subset=True)
+def mart_tables(stage: str) -> list[str]:
+    """The mart tables of a stage, as data_contracts/mart.yaml lists them."""
+    return [t for t, spec in stages.mart_contract()["tables"].items() if spec["stage"] == stage]
+
+
+def mart_specs(stage: str) -> list[dg.AssetSpec]:
+    """One asset per mart table of the stage, described as data_contracts/mart.yaml describes it,
+    depending on the tables its SQL is built from (examflow.stages.upstream_tables)."""
+    tables = stages.mart_contract()["tables"]
+    return [dg.AssetSpec(["mart", t], group_name=stage, partitions_def=exam_partitions, kinds={"duckdb"},
+                         description=tables[t]["description"], skippable=True,
+                         deps=sorted({asset_key(u) for u in stages.upstream_tables(f"mart/{t}")},
+                                     key=lambda k: k.to_user_string()))
+            for t in mart_tables(stage)]
+
+
+def stage_asset(stage: str) -> dg.AssetsDefinition:
+    """One SQL stage as one Dagster step and one transaction: an asset per mart table of the stage,
+    materialised by running the stage's models (examflow.stages) for the partition's exam."""
+    @dg.multi_asset(specs=mart_specs(stage), name=stage, partitions_def=exam_partitions, can_subset=True,
+                    pool=WAREHOUSE_POOL)
     def _stage(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        yield from run_stage(context, warehouse, models)
+        yield from run_stage(context, warehouse, stages.stage_models()[stage])
 
     return _stage

@@ -5,29 +5,23 @@ from pathlib import Path
 import dagster as dg
 
 from assets._stage import markdown_preview, mart_specs, report
-from examflow import warehouse as wh_lib
+from assets.partitions import exam_partitions
+from assets.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
 from examflow.arrange.folder import arrange_folder
-from pipelines.partitions import exam_partitions
-from pipelines.resources import ExamFoldersResource, WarehouseResource
-
-DESCRIPTIONS = {
-    "timetable": "Each subject's session: no student sits two subjects at once, fewest sessions.",
-    "seating": "Every student's room and seat per session, no same-class neighbours where possible.",
-    "invigilation": "Teachers per room × session, nobody twice at once, loads within 1.",
-}
 
 
-@dg.multi_asset(specs=mart_specs(list(DESCRIPTIONS), "arrange", [], DESCRIPTIONS), name="arrange",
-                partitions_def=exam_partitions)
+
+@dg.multi_asset(specs=mart_specs("arrange"), name="arrange", partitions_def=exam_partitions, pool=WAREHOUSE_POOL)
 def arrangement(context: dg.AssetExecutionContext, warehouse: WarehouseResource, exam_folders: ExamFoldersResource):
     exam_id = context.partition_key
     folder = exam_folders.find(exam_id, warehouse)
-    done = arrange_folder(folder, Path(warehouse.path), Path(exam_folders.output_dir),
-                          progress=lambda m: report(context, m))
-    with wh_lib.connect(Path(warehouse.path), read_only=True) as con:
+    with warehouse.retry_when_busy():
+        done = arrange_folder(folder, Path(warehouse.path), Path(exam_folders.output_dir),
+                              progress=lambda m: report(context, m))
+    with warehouse.connect(read_only=True) as con:
         for key in context.selected_asset_keys:
-            frame = getattr(done.arrangement, key.path[-1])
+            frame = getattr(done, key.path[-1])
             yield dg.MaterializeResult(asset_key=key, metadata={
                 "rows": frame.height, "printouts": len(done.files),
                 "preview": dg.MetadataValue.md(markdown_preview(con, "mart." + key.path[-1], exam_id)),
-                "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in done.arrangement.notes) or "none")})
+                "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in done.notes) or "none")})

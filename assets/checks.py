@@ -2,8 +2,8 @@
 critical expectations is a blocking check (a failure stops downstream assets), warnings are not."""
 import dagster as dg
 
+from assets.resources import WAREHOUSE_POOL, WarehouseResource
 from examflow import contracts
-from pipelines.resources import WarehouseResource
 
 
 def _check_for(path) -> dg.AssetChecksDefinition:
@@ -12,7 +12,7 @@ def _check_for(path) -> dg.AssetChecksDefinition:
     blocking = any(e.get("severity", "critical") == "critical" for e in suite["expectations"])
     query = contracts.frame_query(suite)
 
-    @dg.asset_check(asset=dg.AssetKey(meta["asset"]), name=suite["name"], blocking=blocking,
+    @dg.asset_check(asset=dg.AssetKey(meta["asset"]), name=suite["name"], blocking=blocking, pool=WAREHOUSE_POOL,
                     description=f"{meta['table']}: {meta['about']}")
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         exam_id = context.op_execution_context.partition_key

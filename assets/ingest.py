@@ -7,11 +7,11 @@ import dagster as dg
 from pydantic import Field
 
 from assets._stage import report
-from examflow.warehouse import write_raw
+from assets.partitions import exam_partitions
+from assets.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
 from examflow.errors import ContractError
 from examflow.ingest import open_exam_folder
-from pipelines.partitions import exam_partitions
-from pipelines.resources import ExamFoldersResource, WarehouseResource
+from examflow.warehouse import write_raw
 
 
 class IngestConfig(dg.Config):
@@ -20,6 +20,7 @@ class IngestConfig(dg.Config):
 
 
 @dg.asset(key=["raw", "exam_files"], group_name="ingest", partitions_def=exam_partitions, kinds={"duckdb"},
+          pool=WAREHOUSE_POOL,
           description="Every file of the exam folder as read, with source_file, source_row, file_sha256 and "
                       "ingested_at. A folder that breaks the input contract fails here and writes nothing.")
 def raw_exam_files(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource,

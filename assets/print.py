@@ -9,12 +9,12 @@ from pathlib import Path
 import dagster as dg
 
 from assets._stage import report
+from assets.partitions import exam_partitions
+from assets.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
 from examflow.printing.class_pdfs import PDF_TABLES
 from examflow.printing.exam import PrintRun, print_pdfs, print_workbooks
 from examflow.printing.fonts import FontMissing
 from examflow.printing.workbooks import WORKBOOK_TABLES
-from pipelines.partitions import exam_partitions
-from pipelines.resources import ExamFoldersResource, WarehouseResource
 
 
 def _deps(tables: list[str]) -> list[dg.AssetKey]:
@@ -36,10 +36,11 @@ def _metadata(run: PrintRun) -> dict:
 def _print(context: dg.AssetExecutionContext, printer, what: str, warehouse: WarehouseResource,
            exam_folders: ExamFoldersResource) -> dg.MaterializeResult:
     """Run one printout family for the partition's exam and report what it wrote."""
-    try:
-        run = printer(Path(warehouse.path), context.partition_key, Path(exam_folders.output_dir))
-    except FontMissing as e:
-        raise dg.Failure(description=str(e), metadata={"exit code of examflow run": 4}) from e
+    with warehouse.retry_when_busy():
+        try:
+            run = printer(Path(warehouse.path), context.partition_key, Path(exam_folders.output_dir))
+        except FontMissing as e:
+            raise dg.Failure(description=str(e), metadata={"exit code of examflow run": 4}) from e
     report(context, f"{run.exam_id}: {len(run.files)} {what} ({run.rows} rows) in {run.seconds:.1f}s under {run.folder}")
     for note in run.notes:
         context.log.warning(note)
@@ -47,6 +48,7 @@ def _print(context: dg.AssetExecutionContext, printer, what: str, warehouse: War
 
 
 @dg.asset(key=["printouts", "workbooks"], group_name="print", partitions_def=exam_partitions, kinds={"excel"},
+          pool=WAREHOUSE_POOL,
           deps=_deps(WORKBOOK_TABLES),
           description="成绩总表, 班级量化表, 教师量化表, 小题分析, 异常卷 (.xlsx), each with an audit row.")
 def printout_workbooks(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
@@ -55,6 +57,7 @@ def printout_workbooks(context: dg.AssetExecutionContext, warehouse: WarehouseRe
 
 
 @dg.asset(key=["printouts", "pdfs"], group_name="print", partitions_def=exam_partitions, kinds={"pdf"},
+          pool=WAREHOUSE_POOL,
           deps=_deps(PDF_TABLES) + [dg.AssetKey(["printouts", "workbooks"]), dg.AssetKey("analyst_copy")],
           description="成绩单/<class>.pdf (scores, quantification summary, distribution chart) and "
                       "成绩条/<class>.pdf (score slips), each with an audit row.")

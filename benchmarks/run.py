@@ -3,8 +3,12 @@ floor (the fastest plain read of the export files), the pipeline (`examflow run 
 through Dagster), the printouts, peak memory of the whole process tree, warehouse size and a
 per-asset breakdown from Dagster's own event log.
 
-    .venv/bin/python benchmarks/run.py                 # S, M and L
-    .venv/bin/python benchmarks/run.py --scales S,M --runs 3
+    .venv/bin/python benchmarks/run.py                 # S, M, J and L
+    .venv/bin/python benchmarks/run.py --scales M,J --runs 1
+
+J is a joint exam (联考) of M's size, 50,000 students in 20 schools (`examflow generate --schools 20`),
+with its school tables and school bundles: it must stay within M's (the single-school) budget, and the
+report gives its times as a multiple of M's when both ran.
 
 Writes benchmarks/results.json and prints a table. Speed is measured here, never in the tests.
 """
@@ -25,8 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-SCALES = {"S": 3_000, "M": 50_000, "L": 500_000}
-PRINTOUTS = {"S", "M"}
+SCALES = {"S": 3_000, "M": 50_000, "J": 50_000, "L": 500_000}
+SCHOOLS = {"J": 20}   # scale -> schools of its joint exam
+PRINTOUTS = {"S", "M", "J"}
 
 
 def tree_rss(pid: int) -> int:
@@ -96,14 +101,18 @@ def floor_seconds(folder: Path) -> dict:
 def run_scale(name: str, students: int, runs: int, work: Path) -> dict:
     data = work / name
     exams = data / "exams"
-    if not (exams / "gen-2026-11-midterm" / "exam.yaml").exists():
+    from examflow.generate import CURRENT_ID, JOINT_IDS, PREVIOUS_ID
+
+    schools = SCHOOLS.get(name, 0)
+    previous, current = (exams / i for i in (JOINT_IDS if schools else (PREVIOUS_ID, CURRENT_ID)))
+    if not (current / "exam.yaml").exists():
         shutil.rmtree(data, ignore_errors=True)
         started = time.perf_counter()
-        subprocess.run([str(BIN / "examflow"), "generate", "--students", str(students), "--out", str(exams)],
-                       check=True, capture_output=True)
-        print(f"[{name}] generated {students} students in {time.perf_counter() - started:.1f}s", flush=True)
-    previous, current = exams / "gen-2026-10-monthly", exams / "gen-2026-11-midterm"
-    result = {"students": students, "floor": floor_seconds(current)}
+        subprocess.run([str(BIN / "examflow"), "generate", "--students", str(students), "--out", str(exams),
+                        "--schools", str(schools)], check=True, capture_output=True)
+        print(f"[{name}] generated {students} students{f' in {schools} schools' if schools else ''} "
+              f"in {time.perf_counter() - started:.1f}s", flush=True)
+    result = {"students": students, "schools": schools, "floor": floor_seconds(current)}
     print(f"[{name}] floor {result['floor']['seconds']:.2f}s", flush=True)
     pipeline, printout, print_steps, peaks, sizes, breakdown = [], [], [], [], [], {}
     for i in range(runs):
@@ -144,8 +153,8 @@ def run_scale(name: str, students: int, runs: int, work: Path) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scales", default="S,M,L")
-    ap.add_argument("--runs", type=int, default=None, help="runs per scale (default 3 for S and M, 1 for L)")
+    ap.add_argument("--scales", default="S,M,J,L")
+    ap.add_argument("--runs", type=int, default=None, help="runs per scale (default 3 for S, M and J, 1 for L)")
     ap.add_argument("--work", default=str(ROOT / "benchmarks" / "out"))
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
     args = ap.parse_args()
@@ -155,7 +164,7 @@ def main() -> int:
                            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
                "at": time.strftime("%Y-%m-%d %H:%M"), "scales": {}}
     for name in args.scales.split(","):
-        runs = args.runs or (3 if name in ("S", "M") else 1)
+        runs = args.runs or (3 if name in ("S", "M", "J") else 1)
         results["scales"][name] = run_scale(name, SCALES[name], runs, work)
         Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print()
@@ -167,6 +176,14 @@ def main() -> int:
               f"{r['pipeline_over_floor']:>9.1f}{(f'{po:.1f}' if po else '—'):>14}{(f'{ps:.1f}' if ps else '—'):>13}"
               f"{r['peak_rss_gib']:>10.2f}"
               f"{r['warehouse_mb']:>8.0f}{r['seconds_per_10k_students']:>8.2f}")
+    m, j = results["scales"].get("M"), results["scales"].get("J")
+    if m and j:
+        ratios = {"pipeline": j["pipeline_median"] / m["pipeline_median"],
+                  "run_with_printouts": j["run_with_printouts_median"] / m["run_with_printouts_median"]}
+        results["joint_over_single"] = ratios
+        Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False))
+        print(f"\njoint (J, 20 schools) over single school (M), same grade size: pipeline × {ratios['pipeline']:.2f}, "
+              f"with printouts × {ratios['run_with_printouts']:.2f}")
     print(f"\nwritten {args.out}")
     return 0
 

@@ -24,7 +24,8 @@ Every request, written, refused or failed, leaves one audit.extracts row (append
 teacher id), when, template (`extracts/<name>`), params (JSON), rows, file, sha256, exam_id, outcome
 (written / refused / failed) and reason. Extracts read the analysts' published copy of the warehouse
 (examflow.publish), so they never wait for a running pipeline; the audit row is a short write to the
-main warehouse, retried for AUDIT_WAIT seconds when a run holds its lock, and otherwise appended to
+main warehouse, waiting (with a line saying so) up to AUDIT_WAIT seconds while a run holds its lock,
+and otherwise appended to
 `<warehouse stem>.audit.jsonl` beside it (owner-only, append-only), whose rows are copied into
 audit.extracts by the next extract that reaches the warehouse (the file itself is kept).
 
@@ -40,12 +41,10 @@ import csv
 import datetime as dt
 import getpass
 import io
-import json
 import math
 import os
 import re
 import textwrap
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -53,22 +52,22 @@ from typing import Any, Mapping
 import duckdb
 import polars as pl
 
-from examflow import publish, settings
+from examflow import audit, publish, settings
+from examflow.audit import AUDIT_WAIT, AuditNote
 from examflow.printing import ensure_owner_only_dir, safe_filename, sha256_file, write_owner_only
 from examflow.warehouse import SQL_DIR
+from examflow.printing import ensure_owner_only_dir, safe_filename, sha256_file, write_owner_only
 
 __all__ = [
     "AUDIT_WAIT", "EXTRACTS_DIR", "FORMATS", "AuditNote", "Extract", "ExtractError", "ExtractRefused", "Param",
     "Template", "audit_jsonl_path", "extract", "list_text", "load_templates", "parse_template", "resolve_out",
-    "run_template", "scope_rows", "write_audit",
+    "prepare", "run_template", "scope_rows", "write_audit",
 ]
 
 EXTRACTS_DIR = SQL_DIR / "extracts"
 SCOPE_SQL = EXTRACTS_DIR / "_scope.sql"
 MACROS_SQL = SQL_DIR / "macros.sql"
-AUDIT_DDL = SQL_DIR / "audit" / "extracts.sql"
 FORMATS = ("xlsx", "csv")
-AUDIT_WAIT = 3.0  # seconds to retry the audit write while a run holds the warehouse's lock
 REQUIRED = object()
 MAX_TEXT = 200  # longest text parameter accepted
 # numeric parameters' admissible ranges (inclusive); None = unbounded
@@ -76,7 +75,8 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {"min_change": (0, None),
 # columns that may only ever carry masked values (rules.md §9)
 SENSITIVE = re.compile(r"id_card|phone|身份证|电话|手机", re.IGNORECASE)
 
-ROLE_ZH = {"teacher": "任课", "head": "班主任", "subject_lead": "备课组长", "director": "年级主任"}
+ROLE_ZH = {"teacher": "任课", "head": "班主任", "subject_lead": "备课组长", "director": "年级主任",
+           "district": "联考负责人"}
 STATUS_ZH = {"ok": "正常", "absent": "缺考", "pending": "待定", "void": "作废", "incomplete": "缺科"}
 # column -> (Chinese header, examflow.printing.excel.Column kind); others print as named, as text
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -97,6 +97,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "cohort_difficulty": ("年级得分率", "rate"), "difficulty_diff": ("差值", "rate"),
     "score_rate": ("班级得分率", "rate"), "cohort_score_rate": ("年级得分率", "rate"),
     "score_rate_diff": ("差值", "rate"), "pass_score": ("及格线", "score"), "shortfall": ("差及格", "score"),
+    "school": ("学校", "text"), "n_enrolled": ("应考", "int"), "n_sat": ("实考", "int"), "sd": ("标准差", "decimal"),
+    "max": ("最高分", "score"), "min": ("最低分", "score"), "excellent_rate": ("优秀率", "rate"),
+    "good_rate": ("良好率", "rate"), "pass_rate": ("及格率", "rate"), "low_rate": ("低分率", "rate"),
+    "mean_diff": ("均差", "decimal"), "mean_ratio": ("比均", "decimal"), "rank_by_mean": ("均分名次", "rank"),
+    "three_rates_one_score": ("三率一分", "decimal"), "mean_change": ("均分变化", "decimal"),
+    "rank_by_mean_change": ("名次变化", "int"),
 }
 
 
@@ -221,15 +227,6 @@ class ExtractRefused(ExtractError):
     outcome = "refused"
 
 
-@dataclass(frozen=True)
-class AuditNote:
-    """Where the audit row went: 'warehouse' (audit.extracts) or 'jsonl' (the fallback file)."""
-
-    where: str
-    path: Path
-    note: str = ""
-
-
 @dataclass
 class Extract:
     template: str
@@ -297,15 +294,16 @@ def bind(template: Template, exam_id: str, teacher_id: str, options: Mapping[str
 
 
 # ------------------------------------------------------------------------------------ the analysts' copy
-def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """The masking macros and the scope macro, on this (read-only) connection's temp catalog."""
     con.execute(MACROS_SQL.read_text(encoding="utf-8"))
     con.execute(SCOPE_SQL.read_text(encoding="utf-8"))
 
 
 def scope_rows(con: duckdb.DuckDBPyConnection, exam_id: str, teacher_id: str) -> list[dict]:
-    """The teacher's scope in the exam: [{class_id, subject, contact, roles}], '*' a wildcard."""
-    cur = con.execute("SELECT class_id, subject, contact, roles FROM extract_scope($exam_id, $teacher_id) "
+    """The teacher's scope in the exam: [{class_id, subject, contact, roles, school_wide}], '*' a wildcard;
+    school_wide names the school when a row is one class of a school-wide role in a joint exam."""
+    cur = con.execute("SELECT class_id, subject, contact, roles, school_wide FROM extract_scope($exam_id, $teacher_id) "
                       "ORDER BY class_id = '*' DESC, subject = '*' DESC, class_id, subject",
                       {"exam_id": exam_id, "teacher_id": teacher_id})
     cols = [d[0] for d in cur.description]
@@ -328,9 +326,15 @@ def describe_scope(rows: list[dict], names: Mapping[str, str] | None = None) -> 
     parts = []
     by_subject: dict[str, list[str]] = {}
     for r in rows:
-        c, s = r["class_id"], r["subject"]
-        if c == "*" and s == "*":
-            parts.append("the whole grade (年级主任)")
+        c, s, school = r["class_id"], r["subject"], r.get("school_wide")
+        if school is not None:               # one class of a school-wide role (joint exams)
+            part = (f"every class of {school} (年级主任)" if s == "*"
+                    else f"{names.get(s, s)} in every class of {school} (备课组长)")
+            if part not in parts:
+                parts.append(part)
+        elif c == "*" and s == "*":
+            parts.append("every school of the joint exam (联考负责人)" if "district" in r["roles"]
+                         else "the whole grade (年级主任)")
         elif s == "*":
             parts.append(f"every subject of class {c} (班主任)")
         elif c == "*":
@@ -344,6 +348,17 @@ def describe_scope(rows: list[dict], names: Mapping[str, str] | None = None) -> 
 def _one(con, sql: str, params: dict) -> tuple | None:
     rows = con.execute(sql, params).fetchall()
     return rows[0] if rows else None
+
+
+def _other_school(con, exam_id: str, teacher_id: str, class_id: str) -> str:
+    """In a joint exam, the refusal of another school's class says so (scope stops at the school)."""
+    row = _one(con, "SELECT any_value(s.school), bool_or(t.school = s.school) "
+                    "FROM mart.students s LEFT JOIN staging.teacher_roles t ON t.exam_id = s.exam_id "
+                    "AND t.teacher_id = $t WHERE s.exam_id = $e AND s.class_id = $c AND s.class_id LIKE '%:%'",
+               {"e": exam_id, "t": teacher_id, "c": class_id})
+    if row is None or row[0] is None or row[1]:
+        return ""
+    return f" (outside scope: it is a class of {row[0]}, and a school's teachers see their own school's students only)"
 
 
 def check_request(con: duckdb.DuckDBPyConnection, template: Template, values: dict) -> tuple[list[dict], str]:
@@ -372,8 +387,8 @@ def check_request(con: duckdb.DuckDBPyConnection, template: Template, values: di
         if class_id not in classes:
             raise ExtractRefused(f"no class {class_id!r} in exam {exam_id}")
         if not _covers(rows, class_id=class_id):
-            raise ExtractRefused(f"class {class_id} is not one of {teacher_id}'s classes in {exam_id}; "
-                                 f"{teacher_id} may extract: {scope}")
+            raise ExtractRefused(f"class {class_id} is not one of {teacher_id}'s classes in {exam_id}"
+                                 f"{_other_school(con, exam_id, teacher_id, class_id)}; {teacher_id} may extract: {scope}")
     if subject != "*":
         if subject not in names:
             raise ExtractRefused(f"no subject {subject!r} in exam {exam_id} (subjects: "
@@ -401,7 +416,7 @@ def check_request(con: duckdb.DuckDBPyConnection, template: Template, values: di
 
 
 def run_template(con: duckdb.DuckDBPyConnection, template: Template, values: dict) -> pl.DataFrame:
-    """The template's rows for bound parameters `values` (the connection has _prepare run): one
+    """The template's rows for bound parameters `values` (the connection has prepare run): one
     SELECT, its parameters bound by DuckDB, never formatted into the text."""
     statements = con.extract_statements(template.sql)
     if len(statements) != 1 or statements[0].type.name != "SELECT":
@@ -518,92 +533,12 @@ def _write(path: Path, fmt: str, frame: pl.DataFrame, template: Template, info: 
 # ------------------------------------------------------------------------------------ audit
 def audit_jsonl_path(warehouse: Path) -> Path:
     """The fallback audit file beside the warehouse: `<stem>.audit.jsonl`."""
-    warehouse = Path(warehouse)
-    return warehouse.with_name(warehouse.stem + ".audit.jsonl")
-
-
-def _is_lock_error(e: BaseException) -> bool:
-    text = str(e).lower()
-    return isinstance(e, (duckdb.IOException, duckdb.ConnectionException)) and (
-        "lock" in text or "configuration" in text or "conflict" in text or "being used" in text)
-
-
-def _insert_audit(con, entry: dict) -> None:
-    con.execute(
-        'INSERT INTO audit.extracts ("at", who, template, params, "rows", file, sha256, exam_id, outcome, reason) '
-        "VALUES ($at, $who, $template, $params, $rows, $file, $sha256, $exam_id, $outcome, $reason)",
-        {**entry, "params": json.dumps(entry["params"], ensure_ascii=False, default=str)})
-
-
-def _merge_pending(con, jsonl: Path) -> int:
-    """Copy the fallback file's rows that audit.extracts lacks into it (insert only; the file is kept)."""
-    if not jsonl.exists():
-        return 0
-    n = 0
-    for line in jsonl.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-            entry["at"] = dt.datetime.fromisoformat(entry["at"])
-        except (ValueError, KeyError):
-            continue
-        there = con.execute(
-            'SELECT 1 FROM audit.extracts WHERE "at" = $at AND who = $who AND template = $template '
-            "AND outcome IS NOT DISTINCT FROM $outcome AND file IS NOT DISTINCT FROM $file "
-            "AND sha256 IS NOT DISTINCT FROM $sha256 LIMIT 1",
-            {k: entry.get(k) for k in ("at", "who", "template", "outcome", "file", "sha256")}).fetchall()
-        if not there:
-            _insert_audit(con, {k: entry.get(k) for k in ("at", "who", "template", "params", "rows", "file",
-                                                          "sha256", "exam_id", "outcome", "reason")})
-            n += 1
-    return n
-
-
-def _append_jsonl(path: Path, entry: dict) -> None:
-    ensure_owner_only_dir(path.parent)
-    line = json.dumps({**entry, "at": entry["at"].isoformat()}, ensure_ascii=False, default=str) + "\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return audit.EXTRACTS.jsonl(warehouse)
 
 
 def write_audit(warehouse: Path, entry: dict, wait: float = AUDIT_WAIT) -> AuditNote:
-    """Append one audit.extracts row to the main warehouse (a short write), retrying for `wait`
-    seconds while another process (a running pipeline) holds its lock; failing that — or when there
-    is no warehouse yet — append it to the JSONL file beside it."""
-    warehouse = Path(warehouse)
-    jsonl = audit_jsonl_path(warehouse)
-    problem = "there is no warehouse yet"
-    if warehouse.exists():
-        deadline = time.monotonic() + max(0.0, wait)
-        delay = 0.05
-        while True:
-            try:
-                con = duckdb.connect(str(warehouse))
-                try:
-                    con.execute("BEGIN TRANSACTION")
-                    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-                    con.execute(AUDIT_DDL.read_text(encoding="utf-8"))
-                    _merge_pending(con, jsonl)
-                    _insert_audit(con, entry)
-                    con.execute("COMMIT")
-                finally:
-                    con.close()
-                return AuditNote("warehouse", warehouse)
-            except duckdb.Error as e:
-                if not _is_lock_error(e) or time.monotonic() + delay > deadline:
-                    problem = ("the warehouse is locked (a pipeline run is writing it)" if _is_lock_error(e)
-                               else f"the warehouse could not take it ({type(e).__name__}: {e})")
-                    break
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
-    _append_jsonl(jsonl, entry)
-    return AuditNote("jsonl", jsonl, f"{problem}: the audit row was appended to {jsonl}; the next extract that "
-                                     "reaches the warehouse copies it into audit.extracts")
+    """One audit.extracts row (examflow.audit.write: the warehouse, or the JSONL file while a run holds it)."""
+    return audit.write(warehouse, audit.EXTRACTS, [entry], wait)
 
 
 # ------------------------------------------------------------------------------------ the extract
@@ -636,7 +571,7 @@ def extract(template: str, *, teacher_id: str, exam_id: str, options: Mapping[st
         if not analyst.exists():
             raise ExtractError(f"no analysts' copy of the warehouse at {analyst}: run an exam first")
         with publish.read_only(analyst) as con:
-            _prepare(con)
+            prepare(con)
             scope, scope_text = check_request(con, tpl, values)
             meta = _one(con, "SELECT name, previous FROM mart.exams WHERE exam_id = $e", {"e": values["exam_id"]})
             tname = _one(con, "SELECT any_value(teacher_name) FROM staging.teacher_roles WHERE exam_id = $e "

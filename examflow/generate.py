@@ -69,10 +69,11 @@ from typing import Callable, Iterator
 import numpy as np
 import polars as pl
 
-__all__ = ["generate", "PREVIOUS_ID", "CURRENT_ID", "subject_definitions"]
+__all__ = ["generate", "PREVIOUS_ID", "CURRENT_ID", "JOINT_IDS", "school_names", "subject_definitions"]
 
 PREVIOUS_ID = "gen-2026-10-monthly"
 CURRENT_ID = "gen-2026-11-midterm"
+JOINT_IDS = ("gen-2026-10-joint-monthly", "gen-2026-11-joint-midterm")   # `--schools N`: previous, current
 
 CHUNK = 100_000          # rows per polars write
 XLSX_MAX_ROWS = 5_000    # rows of the XLSX batch; the rest of that subject goes to CSV
@@ -342,6 +343,12 @@ class World:
     pools: dict               # code -> np.array of teacher indices (markers)
     leads: dict               # code -> teacher index
     n_rooms: int
+    ids: tuple = (PREVIOUS_ID, CURRENT_ID)
+    schools: list = field(default_factory=list)   # joint exams: school names ([] otherwise)
+    school: np.ndarray | None = None              # per student: index into schools
+    class_school: np.ndarray | None = None        # per class number 1..C: index into schools
+    class_local: np.ndarray | None = None         # per class number 1..C: the class's number in its school
+    room_school: np.ndarray | None = None         # per room: index into schools
 
 
 def _names(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -362,9 +369,9 @@ def _names(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.char.add(np.char.add(c1, c2), c3)
 
 
-def _build_world(n: int, seed: int) -> World:
-    rng = _rng(seed, "roster")
-    n_phys = int(round(0.65 * n))
+def _grade_classes(n: int, phys_share: float, first_class: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Track (physics first) and class number (from first_class) of n students, classes of ~CLASS_SIZE."""
+    n_phys = int(round(phys_share * n))
     if n >= 2:
         n_phys = min(max(n_phys, 1), n - 1)
     n_hist = n - n_phys
@@ -373,10 +380,49 @@ def _build_world(n: int, seed: int) -> World:
     cls = np.empty(n, np.int32)
     track = np.r_[np.zeros(n_phys, np.int8), np.ones(n_hist, np.int8)]
     for k, part in enumerate(np.array_split(np.arange(n_phys), cp) if cp else []):
-        cls[part] = k + 1
+        cls[part] = first_class + k
     for k, part in enumerate(np.array_split(np.arange(n_phys, n), ch) if ch else []):
-        cls[part] = cp + k + 1
-    n_classes = cp + ch
+        cls[part] = first_class + cp + k
+    return track, cls, cp + ch
+
+
+def school_names(k: int) -> list[str]:
+    """一中, 二中, … 二十中, …: the joint exam's schools."""
+    digits = "零一二三四五六七八九"
+
+    def numeral(i: int) -> str:
+        tens, ones = divmod(i, 10)
+        return ((digits[tens] if tens > 1 else "") + "十" if tens else "") + (digits[ones] if ones else "")
+    return [numeral(i + 1) + "中" for i in range(k)]
+
+
+def _joint_layout(n: int, schools: int, seed: int):
+    """Students by school (sizes and physics shares differing), then track, then class; class
+    numbers run on across schools (1..C), each class also numbered within its school."""
+    rng = _rng(seed, "schools")
+    w = rng.uniform(0.4, 1.6, schools)
+    sizes = np.maximum(1, np.floor(n * w / w.sum()).astype(np.int64))
+    sizes[np.argmax(sizes)] += n - sizes.sum()
+    school = np.repeat(np.arange(schools), sizes)
+    track, cls = np.empty(n, np.int8), np.empty(n, np.int32)
+    class_school, class_local = [0], [0]
+    start, next_class = 0, 1
+    for k, size in enumerate(sizes.tolist()):
+        t, c, n_cls = _grade_classes(size, float(rng.uniform(0.55, 0.75)), next_class)
+        track[start:start + size], cls[start:start + size] = t, c
+        class_school += [k] * n_cls
+        class_local += list(range(1, n_cls + 1))
+        start, next_class = start + size, next_class + n_cls
+    return school, track, cls, next_class - 1, np.array(class_school), np.array(class_local)
+
+
+def _build_world(n: int, seed: int, schools: int = 0) -> World:
+    rng = _rng(seed, "roster")
+    if schools >= 2:
+        school, track, cls, n_classes, class_school, class_local = _joint_layout(n, schools, seed)
+    else:
+        track, cls, n_classes = _grade_classes(n, 0.65, 1)
+        school = class_school = class_local = None
 
     sid_w = max(4, len(str(n)))
     sid = np.asarray(pl.Series(np.arange(1, n + 1)).cast(pl.String).str.zfill(sid_w).to_numpy()).astype(str)
@@ -445,9 +491,11 @@ def _build_world(n: int, seed: int) -> World:
             r = RESELECT.index(s.code)
             takes[s.code] = np.isin(pair, [p for p, xy in enumerate(PAIRS) if r in xy])
 
-    # abilities: general + class effect, per subject, previous exam correlated
+    # abilities: general + class effect (+ school effect in a joint exam), per subject, previous exam correlated
     class_eff = rng.normal(0, 0.25, n_classes + 1)
     g = rng.normal(0, 1, n) + class_eff[cls]
+    if school is not None:
+        g += _rng(seed, "school strength").normal(0, 0.35, schools)[school]
     theta = {}
     for s in subjects:
         r2 = _rng(seed, "theta", s.code)
@@ -456,11 +504,43 @@ def _build_world(n: int, seed: int) -> World:
         theta[("current", s.code)] = cur.astype(np.float32)
         theta[("previous", s.code)] = (0.93 * cur + 0.37 * r2.normal(0, 1, n)).astype(np.float32)
 
-    rooms_needed = math.ceil(n / ROOM_CAPACITY)
-    n_rooms = rooms_needed + max(3, math.ceil(0.02 * rooms_needed))
-    teachers, rows, pools, leads = _build_teachers(seed, subjects, cls, track, takes, n_classes, rooms_needed)
+    if school is None:
+        rooms_needed = math.ceil(n / ROOM_CAPACITY)
+        n_rooms = rooms_needed + max(3, math.ceil(0.02 * rooms_needed))
+        teachers, rows, pools, leads = _build_teachers(seed, subjects, cls, track, takes, n_classes, rooms_needed)
+        return World(n, seed, sid, name_s, cls, track, pair, elect, exam_int, exam_no, exam_w, id_card, phone,
+                     n_classes, theta, takes, teachers, rows, pools, leads, n_rooms)
+    names_ = school_names(schools)
+    teachers, rows, pools, leads, room_school = _joint_teachers(seed, subjects, school, cls, track, takes,
+                                                                class_school, class_local, names_)
     return World(n, seed, sid, name_s, cls, track, pair, elect, exam_int, exam_no, exam_w, id_card, phone,
-                 n_classes, theta, takes, teachers, rows, pools, leads, n_rooms)
+                 n_classes, theta, takes, teachers, rows, pools, leads, len(room_school), JOINT_IDS, names_,
+                 school, class_school, class_local, room_school)
+
+
+def _joint_teachers(seed, subjects, school, cls, track, takes, class_school, class_local, names_):
+    """Each school's own teachers (its classes, its rooms' invigilators), their ids prefixed by the
+    school's number; markers pooled over the schools; one 联考负责人 for the district."""
+    teachers, rows, pools, room_school = [], [], {}, []
+    leads: dict[str, int] = {}
+    for k, name in enumerate(names_):
+        mine = school == k
+        local = class_local[cls[mine]]
+        rooms_needed = math.ceil(int(mine.sum()) / ROOM_CAPACITY)
+        room_school += [k] * (rooms_needed + max(1, math.ceil(0.02 * rooms_needed)))
+        t_k, rows_k, pools_k, leads_k = _build_teachers(seed * 1000 + k, subjects, local, track[mine],
+                                                        {c: m[mine] for c, m in takes.items()},
+                                                        int(local.max()), rooms_needed)
+        ids = {t[0]: f"S{k + 1:02d}{t[0]}" for t in t_k}
+        rows += [(ids[r[0]], *r[1:], name) for r in rows_k]
+        for code, p in pools_k.items():
+            pools.setdefault(code, []).extend((p + len(teachers)).tolist())
+        for code, t in leads_k.items():
+            leads.setdefault(code, t + len(teachers))
+        teachers += [(ids[t[0]], t[1]) for t in t_k]
+    teachers.append(("D0001", "联考办陈老师"))
+    rows.append(("D0001", "联考办陈老师", "全部", "", "联考负责人", ""))
+    return teachers, rows, {k: np.array(v, np.int32) for k, v in pools.items()}, leads, np.array(room_school)
 
 
 def _build_teachers(seed, subjects, cls, track, takes, n_classes, rooms_needed):
@@ -1398,16 +1478,23 @@ def _items_csv(s: Subject) -> pl.DataFrame:
 
 def _write_tables(folder: Path, w: World) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    joint = w.school is not None
+    school_of = np.array(w.schools)
+    number = w.class_local[w.cls] if joint else w.cls
     roster = pl.DataFrame({
         "学号": pl.Series(w.sid), "姓名": w.name,
-        "班级": pl.select(pl.lit("高三(") + pl.lit(pl.Series(w.cls)).cast(pl.String) + pl.lit(")班")).to_series(),
+        "班级": pl.select(pl.lit("高三(") + pl.lit(pl.Series(number)).cast(pl.String) + pl.lit(")班")).to_series(),
         "考号": pl.Series(w.exam_no), "类别": pl.Series(np.array(["物理类", "历史类"])[w.track]),
         "选科": pl.Series(w.elect_text), "身份证号": w.id_card, "联系电话": w.phone,
     })
+    if joint:
+        roster = roster.insert_column(2, pl.Series("学校", school_of[w.school]))
     _write_csv(folder / "roster.csv", iter([roster]), bom=True)
     t = w.teacher_rows
     teachers = pl.DataFrame({"工号": [r[0] for r in t], "姓名": [r[1] for r in t], "班级": [r[2] for r in t],
                              "科目": [r[3] for r in t], "职务": [r[4] for r in t]})
+    if joint:
+        teachers = teachers.insert_column(2, pl.Series("学校", [r[5] for r in t]))
     _write_csv(folder / "teachers.csv", iter([teachers]))
     k = np.arange(w.n_rooms)
     floors = 1 + (k // 8) % 5
@@ -1418,6 +1505,8 @@ def _write_tables(folder: Path, w: World) -> None:
                           for i, f in zip(k.tolist(), floors.tolist())]),
         "座位数": pl.Series(np.full(w.n_rooms, ROOM_CAPACITY)),
     })
+    if joint:
+        rooms = rooms.with_columns(pl.Series("学校", school_of[w.room_school]))
     _write_csv(folder / "rooms.csv", iter([rooms]))
 
 
@@ -1438,8 +1527,10 @@ def _approx_converted(raw: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- one exam
 def _write_exam(folder: Path, w: World, kind: str, say: Callable[[str], None], out: Path) -> None:
     current = kind == "current"
-    exam_id = CURRENT_ID if current else PREVIOUS_ID
+    exam_id = w.ids[1] if current else w.ids[0]
     exam_name = "2026-2027学年高三上学期期中考试" if current else "2026-2027学年高三上学期10月月考"
+    if w.schools:
+        exam_name = exam_name.replace("考试", "联考").replace("月考", "联考")
     date = "2026-11-12" if current else "2026-10-15"
     seed = w.seed
     subjects = subject_definitions()
@@ -1448,7 +1539,8 @@ def _write_exam(folder: Path, w: World, kind: str, say: Callable[[str], None], o
             s.pages = 2
         _prepare_subject(s, seed, kind)
     _write_tables(folder, w)
-    say(f"[{exam_id}] roster {w.n} students in {w.n_classes} classes, {len(w.teachers)} teachers, {w.n_rooms} rooms")
+    say(f"[{exam_id}] roster {w.n} students in {w.n_classes} classes"
+        + (f" of {len(w.schools)} schools" if w.schools else "") + f", {len(w.teachers)} teachers, {w.n_rooms} rooms")
 
     rng = _rng(seed, kind, "absent")
     absent_all = np.zeros(w.n, bool)
@@ -1563,7 +1655,7 @@ def _write_exam(folder: Path, w: World, kind: str, say: Callable[[str], None], o
             ("2026-11-14 10:15", "2026-11-14 11:30"), ("2026-11-14 15:00", "2026-11-14 16:15"),
             ("2026-11-14 16:45", "2026-11-14 18:00")]}
     items_csv = "geography" if current else None
-    text = _exam_yaml(exam_id, exam_name, date, PREVIOUS_ID if current else None, subjects, cut, arrangement,
+    text = _exam_yaml(exam_id, exam_name, date, w.ids[0] if current else None, subjects, cut, arrangement,
                       omr=current, items_csv_subject=items_csv)
     (folder / "exam.yaml").write_text(text, encoding="utf-8")
     if items_csv:
@@ -1572,8 +1664,8 @@ def _write_exam(folder: Path, w: World, kind: str, say: Callable[[str], None], o
         _write_resolutions(folder, res_candidates)
         man = pl.DataFrame(manifest, schema={"code": pl.String, "subject": pl.String, "abnormal_id": pl.String,
                                              "student_id": pl.String, "exam_no": pl.String, "note": pl.String})
-        _write_csv(out / f"{CURRENT_ID}.planted.csv", iter([man]))
-        say(f"[{exam_id}] planted {len(manifest)} problems -> {CURRENT_ID}.planted.csv; resolutions written")
+        _write_csv(out / f"{exam_id}.planted.csv", iter([man]))
+        say(f"[{exam_id}] planted {len(manifest)} problems -> {exam_id}.planted.csv; resolutions written")
 
 
 def _write_resolutions(folder: Path, cand: dict[str, list[dict]]) -> None:
@@ -1637,22 +1729,26 @@ def _write_resolutions(folder: Path, cand: dict[str, list[dict]]) -> None:
 
 # --------------------------------------------------------------------------- entry point
 def generate(out: Path, students: int, seed: int = 7,
-             progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Write a previous exam folder and a current exam folder under `out`; return [previous_folder, current_folder]."""
-    students = int(students)
+             progress: Callable[[str], None] | None = None, schools: int = 0) -> list[Path]:
+    """Write a previous exam folder and a current exam folder under `out`; return [previous_folder, current_folder].
+    With schools ≥ 2 both are joint exams (联考) of that many schools (JOINT_IDS), of different sizes
+    and strengths, each with its own classes, teachers and rooms."""
+    students, schools = int(students), int(schools)
     if students < 1:
         raise ValueError("students must be at least 1")
+    if schools == 1 or schools < 0 or (schools and students < 2 * schools):
+        raise ValueError("a joint exam needs at least 2 schools, and at least 2 students per school")
     say = progress or (lambda _msg: None)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    prev_dir, cur_dir = out / PREVIOUS_ID, out / CURRENT_ID
+    world = _build_world(students, int(seed), schools)
+    prev_dir, cur_dir = out / world.ids[0], out / world.ids[1]
     for d in (prev_dir, cur_dir):
         if d.exists():
             shutil.rmtree(d)
-    stale = out / f"{CURRENT_ID}.planted.csv"
+    stale = out / f"{world.ids[1]}.planted.csv"
     if stale.exists():
         stale.unlink()
-    world = _build_world(students, int(seed))
     _write_exam(prev_dir, world, "previous", say, out)
     _write_exam(cur_dir, world, "current", say, out)
     return [prev_dir, cur_dir]

@@ -188,12 +188,26 @@ class FolderReader:
                     raise ContractError(f"{key} {dup[key][0]!r} is not unique (rows "
                                         f"{', '.join(map(str, dup.filter(pl.col(key) == dup[key][0])['source_row']))})",
                                         t.name, dup["source_row"][1], t.column_label(t.col(key)))
+            self._schools_complete(t, df)
         if kind == "rooms":
             bad = df.filter(pl.col("capacity").cast(pl.Int64, strict=False).is_null())
             if bad.height:
                 raise ContractError(f"capacity {bad['capacity'][0]!r} is not a whole number", t.name,
                                     bad["source_row"][0], t.column_label(t.col("capacity")))
         return df
+
+    def _schools_complete(self, t: Table, df: pl.DataFrame) -> None:
+        """A roster that names a school on some rows (or of an exam.yaml saying `joint: true`) names one
+        on every row: a joint exam's class ids and school figures need every student's school."""
+        school = df["school"].str.strip_chars().replace("", None)
+        if not (school.is_not_null().any() or self.cfg.settings.get("joint") is True):
+            return
+        if t.col("school") is None:
+            raise ContractError("exam.yaml says joint: true, so the roster needs a school (学校) column", t.name)
+        row = df.filter(school.is_null())["source_row"]
+        if row.len():
+            raise ContractError("school is empty: in a joint exam (联考) every student's school is needed",
+                                t.name, row[0], t.column_label(t.col("school")))
 
     # -- scans -------------------------------------------------------------------------------
     def scans(self) -> Iterator[pl.DataFrame]:

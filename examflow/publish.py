@@ -21,12 +21,13 @@ def analyst_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.stem + ".analyst" + warehouse.suffix)
 
 
-def publish(warehouse: Path) -> Path:
-    """Checkpoint the warehouse and swap a fresh copy in for the analysts."""
+def publish(warehouse: Path, wait: float | None = None) -> Path:
+    """Checkpoint the warehouse and swap a fresh copy in for the analysts (waiting up to `wait` seconds,
+    default EXAMFLOW_LOCK_TIMEOUT, for another process's lock)."""
     warehouse = Path(warehouse)
     from examflow import warehouse as wh
 
-    with wh.connect(warehouse) as con:
+    with wh.connect(warehouse, wait=wait) as con:
         con.execute("CHECKPOINT")
     target = analyst_path(warehouse)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -45,3 +46,16 @@ def read_only(path: Path):
         yield con
     finally:
         con.close()
+
+
+def published_exams(warehouse: Path) -> set[str]:
+    """Exam ids in the analysts' copy's mart.exams: exams whose last successful run has finished
+    (the copy is published after it). Read-only, so it never waits for a run."""
+    path = analyst_path(warehouse)
+    if not path.exists():
+        return set()
+    with read_only(path) as con:
+        try:
+            return {r[0] for r in con.execute("SELECT exam_id FROM mart.exams").fetchall()}
+        except duckdb.CatalogException:
+            return set()

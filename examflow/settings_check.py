@@ -7,30 +7,16 @@ import math
 from numbers import Real
 
 from examflow.errors import ContractError
+from examflow.tables import alias_names
 
-# The metrics a teacher_quant weight may name (mart.teacher_quant's indicators; rates, ratios and the
-# mean in percentage points) and the short names accepted for them. staging/quant_settings.sql
-# resolves the same aliases.
-METRICS = {
-    "mean_pct": "the class mean as a percentage of full marks (平均分率)",
-    "mean_ratio": "class mean / cohort mean, in percent (比均)",
-    "mean_diff": "class mean − cohort mean, in points (均分差)",
-    "excellent_rate": "优秀率, percent",
-    "good_rate": "良好率, percent",
-    "pass_rate": "及格率, percent",
-    "low_rate": "低分率, percent (give it a negative weight to penalise it)",
-    "three_rates_one_score": "三率一分",
-    "contribution_rate": "贡献率 of the first cut line, percent",
-    "hit_rate": "命中率 of the first cut line, percent",
-    "over_line_rate": "上线率 of the first cut line (head-teacher rows), percent",
-    "value_added": "z − previous z (增值)",
-}
-METRIC_ALIASES = {"mean": "mean_pct", "excellent": "excellent_rate", "good": "good_rate", "pass": "pass_rate",
-                  "low": "low_rate", "contribution": "contribution_rate", "hit": "hit_rate",
-                  "over_line": "over_line_rate", "three_rates": "three_rates_one_score"}
+# The metrics a teacher_quant weight may name (mart.teacher_quant's indicators) and the short names
+# accepted for them, and the names of tracks a cut_lines key may use: the `values:` of
+# data_contracts/aliases.yaml, which staging.quant_settings and mart.cut_lines resolve too.
+METRICS = tuple(dict.fromkeys(alias_names("metric").values()))
+METRIC_ALIASES = {a: m for a, m in alias_names("metric").items() if a != m}
 THRESHOLDS = ("excellent", "good", "pass", "low")
 THREE_RATES = ("mean", "pass", "excellent", "low")
-TRACK_KEYS = {"physics", "物理", "物理类", "history", "历史", "历史类", "all", "全部", "全体"}
+TRACK_KEYS = set(alias_names("track"))
 
 
 def _is_number(v) -> bool:

@@ -33,12 +33,42 @@ def norm_header(text: object) -> str:
 
 
 @functools.cache
-def aliases() -> dict:
+def _aliases_file() -> dict:
     with open(CONTRACTS / "aliases.yaml", encoding="utf-8") as f:
-        spec = yaml.safe_load(f)
+        return yaml.safe_load(f)
+
+
+@functools.cache
+def aliases() -> dict:
+    """Column aliases per table kind (header recognition)."""
+    spec = {kind: dict(v) for kind, v in _aliases_file().items() if kind != "values"}
     for kind in spec.values():
         kind["lookup"] = {norm_header(a): col for col, names in kind["columns"].items() for a in names}
     return spec
+
+
+@functools.cache
+def value_aliases() -> tuple[dict, ...]:
+    """The `values:` aliases as rows (kind, alias, value, contains, priority) for staging.aliases:
+    alias lower-cased; `*x*` becomes alias x with contains; priority is the value's position in
+    its kind (the first listed wins where several match). An exact alias naming two values is an error."""
+    rows, seen = [], {}
+    for kind, values in _aliases_file()["values"].items():
+        for priority, (value, names) in enumerate(values.items()):
+            for name in names:
+                text = str(name).strip().lower()
+                contains = len(text) > 2 and text.startswith("*") and text.endswith("*")
+                alias = text[1:-1] if contains else text
+                if not contains and seen.setdefault((kind, alias), value) != value:
+                    raise ValueError(f"aliases.yaml: {kind} alias {name!r} names both {seen[(kind, alias)]} and {value}")
+                rows.append({"kind": kind, "alias": alias, "value": str(value), "contains": contains,
+                             "priority": priority})
+    return tuple(rows)
+
+
+def alias_names(kind: str) -> dict[str, str]:
+    """Exact alias -> canonical value of one kind of `values:` (canonical names included)."""
+    return {r["alias"]: r["value"] for r in value_aliases() if r["kind"] == kind and not r["contains"]}
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Every asset is partitioned by exam: one dynamic partition per exam id."""
-import dagster as dg
+"""The exam partitions, as the assets define them (assets/partitions.py), for sensors and schedules."""
+from assets.partitions import exam_partitions
 
-exam_partitions = dg.DynamicPartitionsDefinition(name="exam")
+__all__ = ["exam_partitions"]

@@ -8,12 +8,31 @@ CREATE OR REPLACE TEMP MACRO bad_mark(txt, val, full_marks) AS
 -- 1e-12 is far below anything printed.
 CREATE OR REPLACE TEMP MACRO exact(x) AS CAST(x AS DECIMAL(38, 12));
 -- class_id (outputs.md): the class number as text ("3" for 3班 / 高三(3)班), prefixed by the school
--- in joint exams (一中:3); a class name without a digit is kept as written. Roster and teachers alike.
+-- in joint exams (一中:3; callers pass school NULL otherwise); a class name without a digit is kept
+-- as written. Roster and teachers alike.
 CREATE OR REPLACE TEMP MACRO class_id(school, class_text) AS
     CASE WHEN nullif(trim(school), '') IS NOT NULL THEN trim(school) || ':' ELSE '' END
     || CASE WHEN regexp_matches(class_text, '\d')
             THEN CAST(CAST(regexp_extract(class_text, '(\d+)\D*$', 1) AS BIGINT) AS VARCHAR)
             ELSE trim(class_text) END;
+-- setting(settings, path): a setting of exam.yaml (raw.exams.settings, JSON), or its default from
+-- examflow.config.DEFAULTS (the `setting_defaults` variable) when it is absent or null.
+CREATE OR REPLACE TEMP MACRO setting(settings, path) AS
+    CASE WHEN coalesce(json_type(json_extract(settings, path)), 'NULL') = 'NULL'
+         THEN json_extract(getvariable('setting_defaults'), path) ELSE json_extract(settings, path) END;
+-- Who sits which subject (staging.expected; arrangement seats the same students): core subjects
+-- everyone; a first-choice subject the students of its track (a subject coded or named 物理/历史),
+-- and students of no track whose electives name it; a reselect subject those whose electives name
+-- it. When the roster carries no electives at all (`electives_unused`), everyone sits everything
+-- their track allows.
+CREATE OR REPLACE TEMP MACRO subject_track(subject, subject_name) AS
+    CASE WHEN subject = 'physics' OR subject_name LIKE '物理%' THEN 'physics'
+         WHEN subject = 'history' OR subject_name LIKE '历史%' THEN 'history' END;
+CREATE OR REPLACE TEMP MACRO sits(role, subject, subject_name, track, electives, electives_unused) AS
+    role = 'core'
+    OR (role = 'first_choice' AND (track = subject_track(subject, subject_name)
+        OR (track = 'all' AND (electives_unused OR list_contains(electives, subject)))))
+    OR (role = 'reselect' AND (electives_unused OR list_contains(electives, subject)));
 -- an answer as a set of option letters (case and order ignored, separators dropped); '' = blank.
 -- One character, the common case, skips the splitting.
 CREATE OR REPLACE TEMP MACRO answer_letters(v) AS

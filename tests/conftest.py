@@ -1,8 +1,12 @@
 """Shared fixtures: copies of the spec's example folders and a real warehouse per test."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -20,7 +24,7 @@ def copy_fixture(name: str, dest: Path) -> Path:
 
 
 def run(folder: Path, wh: Path, printouts: bool = False) -> str:
-    from examflow.runner import run_exam
+    from pipelines.runner import run_exam
 
     return run_exam(folder, wh, wh.parent / "output", printouts=printouts)
 
@@ -58,6 +62,32 @@ def exam_state(wh: Path, exam_id: str) -> dict[str, list]:
             rows = con.execute(f"SELECT {', '.join(keep)} FROM {schema}.{table} WHERE exam_id = ?", [exam_id]).fetchall()
             state[f"{schema}.{table}"] = sorted(map(repr, rows))
     return state
+
+
+@contextlib.contextmanager
+def writer_holding(wh: Path):
+    """Another process holding the warehouse read-write (as a run does) until the block ends or
+    `release(holder)`."""
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, sys
+        con = duckdb.connect({str(wh)!r})
+        con.execute("BEGIN TRANSACTION")
+        print("locked", flush=True)
+        sys.stdin.readline()
+        con.close()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield holder
+    finally:
+        release(holder)
+        holder.wait(timeout=60)
+
+
+def release(holder: subprocess.Popen) -> None:
+    if holder.poll() is None:
+        holder.stdin.write("\n")
+        holder.stdin.flush()
 
 
 @pytest.fixture

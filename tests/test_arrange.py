@@ -15,7 +15,8 @@ import pytest
 
 from examflow.arrange import InfeasibleArrangement, arrange
 from examflow.arrange.seating import arrange_room, min_adjacent_pairs, normalise_rooms, order_positions, seat_sessions
-from examflow.arrange.timetable import ArrangementSettings, colour_exact, normalise_subjects, plan_timetable
+from examflow.arrange.settings import ArrangementSettings
+from examflow.arrange.timetable import colour_exact, normalise_subjects, plan_timetable
 
 # ------------------------------------------------------------------------------------------
 # generated grades

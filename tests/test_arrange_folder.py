@@ -3,7 +3,7 @@ mart tables, the 考务 printouts, the audit rows; an infeasible request writes 
 import dagster as dg
 import polars as pl
 
-from examflow.cli import main
+from pipelines.cli import main
 from examflow.generate import generate
 from tests.builders import write_csv
 from tests.conftest import query

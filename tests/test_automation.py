@@ -2,7 +2,9 @@
 exams folder: new, grown, unchanged and broken folders."""
 import copy
 import json
+import threading
 import time
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -13,7 +15,7 @@ from pipelines.jobs import exam_job
 from pipelines.resources import ExamFoldersResource, WarehouseResource
 from pipelines.sensors import exam_folder_sensor, nightly_rerun
 from tests.builders import MINI_EXAM, mini_exam, write_csv
-from tests.conftest import query
+from tests.conftest import query, release, writer_holding
 
 
 @pytest.fixture
@@ -108,3 +110,69 @@ def test_nightly_schedule_reruns_only_changed_folders(setup):
     with dg.build_schedule_context(instance=instance, resources=resources) as context:
         again = nightly_rerun(context)
     assert [r.partition_key for r in again] == ["mini-2027"]
+
+
+def test_an_exam_waits_for_its_previous_exam(setup):
+    """Both folders arrive at once: the previous exam is requested alone; the later one is requested
+    (under a run key not used before) once the previous one is materialised, never before."""
+    exams, resources, job, instance = setup
+    later = copy.deepcopy(MINI_EXAM)
+    later.update(id="mini-2027", previous="mini-2026")
+    mini_exam(exams, exam=later)
+    mini_exam(exams)
+    first = tick(instance, resources)
+    assert [r.partition_key for r in first.run_requests] == ["mini-2026"]
+    assert json.loads(first.cursor).keys() == {"mini-2026"}  # the later exam stays pending
+    waiting = tick(instance, resources, first.cursor)
+    assert waiting.run_requests == [] and waiting.skip_reason.skip_message == (
+        "waiting for previous exams: mini-2027 after mini-2026")
+    assert execute(job, instance, first.run_requests[0]).success
+    then = tick(instance, resources, waiting.cursor)
+    assert [r.partition_key for r in then.run_requests] == ["mini-2027"]
+    assert then.run_requests[0].run_key.startswith("mini-2027:")
+    assert json.loads(then.cursor).keys() == {"mini-2026", "mini-2027"}
+    assert execute(job, instance, then.run_requests[0]).success
+    wh = resources["warehouse"].path
+    # rank changes against the materialised previous exam (the same roster and scripts: no change)
+    assert query(wh, "SELECT count(rank_change), count(*) FILTER (WHERE rank_change <> 0) FROM mart.subject_scores "
+                     "WHERE exam_id = 'mini-2027'") == [(11, 0)]
+
+
+def test_the_nightly_schedule_requests_previous_exams_first(setup):
+    exams, resources, job, instance = setup
+    later = copy.deepcopy(MINI_EXAM)
+    later.update(id="a-later-2027", previous="mini-2026")  # sorts before its previous by folder name
+    mini_exam(exams, exam=later)
+    mini_exam(exams)
+    with dg.build_schedule_context(instance=instance, resources=resources) as context:
+        requests = nightly_rerun(context)
+    assert [r.partition_key for r in requests] == ["mini-2026", "a-later-2027"]
+
+
+def test_a_step_that_meets_a_held_warehouse_is_retried_then_succeeds(setup):
+    """Another process holds the warehouse past the step's wait: the step is up for retry (Dagster's
+    RetryRequested), and succeeds once the writer is gone; the run never fails."""
+    exams, resources, _, instance = setup
+    mini_exam(exams)
+    wh = Path(resources["warehouse"].path)
+    wh.parent.mkdir(parents=True)
+    impatient = {**resources, "warehouse": WarehouseResource(path=str(wh), lock_timeout=0.2, lock_retries=3,
+                                                             lock_retry_seconds=0.5)}
+    job = dg.Definitions(assets=ASSETS, asset_checks=CONTRACT_CHECKS, jobs=[exam_job],
+                         resources=impatient).resolve_job_def("exam_job")
+
+    def release_after_the_first_retry(holder):
+        while True:
+            runs = instance.get_runs(limit=1)
+            if runs and instance.get_records_for_run(runs[0].run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY
+                                                     ).records:
+                return release(holder)
+            time.sleep(0.1)
+
+    with writer_holding(wh) as holder:
+        threading.Thread(target=release_after_the_first_retry, args=(holder,), daemon=True).start()
+        result = execute(job, instance, tick(instance, resources).run_requests[0])
+    assert result.success
+    retried = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    assert retried and retried[0] == "raw__exam_files"
+    assert query(wh, "SELECT exam_id FROM mart.exams") == [("mini-2026",)]

@@ -4,7 +4,7 @@ import io
 import os
 import stat
 
-from examflow.cli import main
+from pipelines.cli import main
 from tests.conftest import query
 
 EXAM = "tiny-2026-11"
@@ -80,3 +80,14 @@ def test_generate_and_demo(tmp_path, capsys):
     # the current exam's ranks change against the previous one
     assert query(tmp_path / "demo" / "warehouse.duckdb",
                  "SELECT count(rank_change) > 0 FROM mart.totals WHERE exam_id = 'gen-2026-11-midterm'") == [(True,)]
+
+
+def test_generate_and_demo_of_a_joint_exam(tmp_path, capsys):
+    rc, _, err = _cli(capsys, "generate", "--students", 60, "--out", tmp_path / "gen", "--schools", 1)
+    assert rc == 2 and "at least 2 schools" in err
+    rc, out, _ = _cli(capsys, "generate", "--students", 90, "--out", tmp_path / "gen", "--schools", 2)
+    assert rc == 0 and "gen-2026-11-joint-midterm" in out
+    rc, out, err = _cli(capsys, "demo", "--dir", tmp_path / "demo", "--students", 150, "--joint", "--no-printouts")
+    assert rc == 0, err
+    assert "exam gen-2026-11-joint-midterm: 150 students" in out and "joint exam, schools by mean total" in out
+    assert "一中" in out and "三中" in out

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from examflow.cli import main
+from pipelines.cli import main
 from examflow.errors import ContractError
 from tests.builders import MINI_EXAM, mini_exam, write_csv, write_yaml
 from tests.conftest import exam_state, run

@@ -8,7 +8,7 @@ import pandas as pd
 
 from assets import checks
 from examflow import contracts
-from examflow.runner import run_exam
+from pipelines.runner import run_exam
 from tests.builders import mini_exam
 from tests.conftest import query
 

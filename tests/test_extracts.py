@@ -9,9 +9,6 @@ import csv
 import datetime as dt
 import json
 import re
-import subprocess
-import sys
-import textwrap
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -24,9 +21,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from examflow import extracts as ex
-from examflow.cli import main
+from pipelines.cli import main
 from examflow.printing import sha256_file
-from tests.conftest import query, query_dicts, run
+from tests.conftest import query, query_dicts, run, writer_holding
 
 ROLE_ZH = {"任课": "teacher", "班主任": "head", "备课组长": "subject_lead", "年级主任": "director"}
 INJECTION = '=HYPERLINK("x")'
@@ -292,7 +289,7 @@ def got_student_history(e: ex.Extract) -> dict:
 def test_every_template_is_declared_and_listed(capsys):
     templates = ex.load_templates()
     assert set(templates) == {"class_scores", "borderline", "rank_movers", "weak_items", "knowledge", "low_scorers",
-                              "student_history"}
+                              "student_history", "schools"}
     for t in templates.values():
         names = [p.name for p in t.params]
         assert names[:2] == ["exam_id", "teacher_id"] and t.description and t.title
@@ -549,7 +546,7 @@ def test_a_parameter_carrying_sql_is_bound_not_run(world, teachers):
     with ex.publish.read_only(analyst) as con:
         assert con.execute("SELECT count(*) FROM mart.totals").fetchone()[0] == n_totals
         # defence in depth: even past the request checks, the SQL binds the values and joins the scope
-        ex._prepare(con)
+        ex.prepare(con)
         templates = ex.load_templates()
         tpl = templates["class_scores"]
         vals = ex.bind(tpl, world["exam"], tid, {"class_id": "1' OR '1'='1"})
@@ -677,17 +674,7 @@ def test_a_locked_warehouse_sends_the_audit_row_to_jsonl_then_merges_it(world, t
     extract that reaches the warehouse copies it into audit.extracts, once."""
     tid = teachers["head"]
     jsonl = ex.audit_jsonl_path(world["wh"])
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import duckdb, sys, time
-            con = duckdb.connect({str(world['wh'])!r})
-            con.execute("BEGIN TRANSACTION")
-            print("locked", flush=True)
-            sys.stdin.readline()
-            con.close()
-        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with writer_holding(world["wh"]):
         # the extract itself reads the analysts' copy, which nobody holds
         e = ex.extract("knowledge", teacher_id=tid, exam_id=world["exam"], warehouse=world["wh"], output=world["out"],
                        audit_wait=0.3)
@@ -697,10 +684,6 @@ def test_a_locked_warehouse_sends_the_audit_row_to_jsonl_then_merges_it(world, t
             ex.extract("knowledge", teacher_id="T9999", exam_id=world["exam"], warehouse=world["wh"],
                        output=world["out"], audit_wait=0.2)
         assert info.value.audit.where == "jsonl"
-    finally:
-        holder.stdin.write("\n")
-        holder.stdin.flush()
-        holder.wait(timeout=30)
     assert jsonl.stat().st_mode & 0o777 == 0o600
     pending = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
     assert [(p["who"], p["outcome"]) for p in pending[-2:]] == [(tid, "written"), ("T9999", "refused")]

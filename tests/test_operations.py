@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from examflow.generate import CURRENT_ID, generate
-from examflow.runner import run_exam
+from pipelines.runner import run_exam
 from tests.builders import mini_exam
 from tests.conftest import copy_fixture, exam_state, query
 

@@ -77,10 +77,11 @@ def test_without_any_cjk_font_the_data_and_workbooks_are_written(tmp_path):
     # with a font (the machine's), the next run prints the PDFs and status no longer complains
     assert run(folder, wh, printouts=True) == EXAM
     assert (out.parent / "wh" / "output" / EXAM / "成绩单" / "1.pdf").is_file()
-    from examflow import cli, warehouse
+    from examflow import warehouse
+    from examflow.status import pdf_failure
 
     with warehouse.connect(wh, read_only=True) as con:
-        assert cli._pdf_failure(con, EXAM) is None
+        assert pdf_failure(con, EXAM) is None
 
 
 def test_the_dagster_run_shows_why_the_pdfs_failed(tmp_path, monkeypatch):

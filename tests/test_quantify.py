@@ -31,9 +31,13 @@ KEYS = {
     "class_items": ["class_id", "subject", "item"],
     "subject_reliability": ["subject"],
     "knowledge": ["class_id", "subject", "knowledge"],
+    "school_quant": ["school", "subject", "track"],
+    "school_lines": ["school", "line", "track"],
 }
 RATES = {
     "class_quant": ["excellent_rate", "good_rate", "pass_rate", "low_rate"],
+    "school_quant": ["excellent_rate", "good_rate", "pass_rate", "low_rate"],
+    "school_lines": ["over_rate"],
     "line_analysis": ["hit_rate", "contribution_rate"],
     "teacher_quant": ["excellent_rate", "good_rate", "pass_rate", "low_rate", "hit_rate", "contribution_rate"],
     "marker_quality": ["disagreement_rate"],
@@ -210,8 +214,12 @@ def test_every_table_is_present_and_sane(request, which):
 
 def test_plain_exam_has_no_lines_nor_teachers(plain_wh):
     wh, exam = plain_wh
-    for table in ("cut_lines", "line_analysis", "borderline", "teacher_quant"):
+    for table in ("cut_lines", "line_analysis", "borderline", "teacher_quant", "school_quant", "school_lines"):
         assert query(wh, f"SELECT count(*) FROM mart.{table} WHERE exam_id = ?", [exam]) == [(0,)], table
+    # not a joint exam: no school rank
+    for table in ("subject_scores", "totals"):
+        assert query(wh, f"SELECT count(school_rank), count(*) > 0 FROM mart.{table} WHERE exam_id = ?",
+                     [exam]) == [(0, True)], table
     # math cohort is the physics track; biology (reselect) is every taker
     assert set(query(wh, "SELECT subject, track FROM mart.class_quant WHERE exam_id = ?", [exam])) == {
         ("math", "physics"), ("biology", "all"), ("total", "physics")}
@@ -306,11 +314,18 @@ def test_bad_settings_stop_the_run(tmp_path):
 
 def test_metric_names_match_the_sql():
     """Every metric and alias check_settings accepts is one the SQL knows (staging/quant_settings
-    resolves the aliases, mart/teacher_quant has the indicators)."""
+    resolves the aliases through staging.aliases, mart/teacher_quant has the indicators)."""
+    import duckdb
+
+    from examflow import warehouse
+
     sql_dir = Path(__file__).resolve().parent.parent / "sql"
     settings_sql = (sql_dir / "staging" / "quant_settings.sql").read_text(encoding="utf-8")
     quant_sql = (sql_dir / "mart" / "teacher_quant.sql").read_text(encoding="utf-8")
-    for alias, metric in METRIC_ALIASES.items():
-        assert f"WHEN '{alias}' THEN '{metric}'" in settings_sql
+    assert "alias_of('metric', w.key)" in settings_sql
+    con = duckdb.connect()
+    warehouse.prepare(con)
+    for alias, metric in {**METRIC_ALIASES, **{m: m for m in METRICS}}.items():
+        assert con.execute("SELECT alias_of('metric', ?)", [f" {alias.upper()} "]).fetchall() == [(metric,)]
     for metric in METRICS:
         assert f"'{metric}': [" in quant_sql

@@ -25,7 +25,7 @@ colouring), `seating` (order, fill, same-class neighbours, exam numbers), `invig
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -42,8 +42,8 @@ from examflow.arrange.seating import (
     seat_sessions,
     seating_problems,
 )
+from examflow.arrange.settings import ArrangementSettings
 from examflow.arrange.timetable import (
-    ArrangementSettings,
     InfeasibleArrangement,
     Session,
     SubjectInfo,
@@ -54,6 +54,7 @@ from examflow.arrange.timetable import (
 
 __all__ = [
     "Arrangement",
+    "arrange_schools",
     "ArrangementSettings",
     "InfeasibleArrangement",
     "arrange",
@@ -203,6 +204,35 @@ def arrange(
         stats=stats,
         timetable_plan=tt,
     )
+
+
+def arrange_schools(roster: pl.DataFrame, subjects: Sequence[Any], rooms: pl.DataFrame, teachers: pl.DataFrame | None,
+                    settings: Mapping[str, Any] | ArrangementSettings | None, exam_date: Any = None,
+                    previous_ranks: pl.DataFrame | None = None) -> tuple[pl.DataFrame, dict[str, Arrangement]]:
+    """A joint exam (联考): one timetable for every school, the joint cohort's (every school sits a paper
+    in the same session), then each school arranged on its own as `arrange` does: its students in its
+    own rooms, invigilated by its own teachers. roster, rooms and teachers carry a `school` column.
+    Returns the joint timetable and {school: Arrangement}; infeasibility of any school raises one
+    InfeasibleArrangement naming every school's problems, before anything is written."""
+    cfg = settings if isinstance(settings, ArrangementSettings) else ArrangementSettings.from_mapping(settings, exam_date)
+    if cfg.exam_no_format:
+        raise InfeasibleArrangement("exam_no_format in a joint exam would give two schools the same exam numbers; "
+                                    "arrange with the roster's own exam numbers (联考考号)")
+    subj = normalise_subjects(subjects)
+    joint = plan_timetable(_roster_frame(roster.drop("school")), subj, cfg)
+    cfg = replace(cfg, pinned={code: s.no for s in joint.sessions for code in s.subjects})
+    problems, out = [], {}
+    for school in sorted(roster["school"].unique().to_list()):
+        try:
+            out[school] = arrange(roster.filter(pl.col("school") == school).drop("school"), subjects,
+                                  rooms.filter(pl.col("school") == school).drop("school"),
+                                  None if teachers is None else teachers.filter(pl.col("school") == school).drop("school"),
+                                  cfg, previous_ranks=previous_ranks)
+        except InfeasibleArrangement as e:
+            problems += [f"{school}: {p}" for p in e.problems]
+    if problems:
+        raise InfeasibleArrangement(problems)
+    return joint.frame(subj), out
 
 
 def write_printouts(arrangement: Arrangement, folder: str | Path, *, exam_name: str | None = None,

@@ -1,11 +1,11 @@
 """Timetable (rules.md §10): every subject gets a session; no student has two subjects in one
 session; the fewest sessions; pinned subjects respected.
 
-Who sits what
-- `core` subjects: every student on the roster.
-- `first_choice` subjects (physics / history): students whose `track` is that code (or whose
-  electives list it, for rosters that write 物化生 with the first choice included).
-- `reselect` subjects: students whose electives include the code.
+Who sits what: the rule scoring expects scripts by (staging.expected), the `sits` macro of
+sql/macros.sql, evaluated by DuckDB over the roster frame: core subjects everyone; a first-choice
+subject the students of its track (and students of no track whose electives name it); a reselect
+subject those whose electives name it; with no electives on the roster at all, everyone sits
+everything their track allows.
 
 The conflict graph
 - One node per subject; an edge when at least one student sits both (student sets are Python
@@ -32,9 +32,8 @@ Exact colouring (no OR-Tools: the graphs have at most ~12 nodes)
   lowest free numbers in the order of their first subject in exam.yaml (so 语文, 数学, 英语
   come first when nothing is pinned, then the first-choice pair, then the reselect groups).
 
-Sessions (`arrangement.sessions` in exam.yaml): the time slots available, in order. Without
-them the slots are two per day from the exam date, 08:00-10:30 and 14:30-16:30, continuing on
-the following days for as many sessions as needed.
+Sessions (`arrangement.sessions` in exam.yaml, read by `examflow.arrange.settings`): the time
+slots available, in order; without them two a day from the exam date.
 
 Infeasible requests raise `InfeasibleArrangement` (a ValueError) with the numbers: two pinned
 subjects that share students in one session, a pin beyond the sessions available, more
@@ -46,17 +45,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+import duckdb
 import polars as pl
 
+from examflow.arrange.settings import ArrangementSettings, default_sessions
+
 __all__ = [
-    "ArrangementSettings",
     "InfeasibleArrangement",
     "Session",
     "SubjectInfo",
     "Timetable",
     "colour_exact",
     "conflict_graph",
-    "default_sessions",
     "normalise_subjects",
     "plan_timetable",
     "sitters_by_subject",
@@ -64,8 +64,6 @@ __all__ = [
 
 SEARCH_NODE_LIMIT = 300_000
 ROLES = ("core", "first_choice", "reselect")
-MORNING = (dt.time(8, 0), dt.time(10, 30))
-AFTERNOON = (dt.time(14, 30), dt.time(16, 30))
 
 
 class InfeasibleArrangement(ValueError):
@@ -109,125 +107,37 @@ def normalise_subjects(subjects: Iterable[Any]) -> list[SubjectInfo]:
     return out
 
 
-def _parse_dt(value: Any, what: str) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo else value
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time())
-    try:
-        return dt.datetime.fromisoformat(str(value).strip().replace("/", "-"))
-    except ValueError as exc:
-        raise ValueError(f"{what}: {value!r} is not a date-time like 2026-11-12 08:00") from exc
-
-
-def _parse_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip().replace("/", "-")[:10])
-    except ValueError as exc:
-        raise ValueError(f"exam date {value!r} is not a date like 2026-11-12") from exc
-
-
-def default_sessions(exam_date: Any, n: int) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Two sessions a day from `exam_date`: 08:00-10:30 and 14:30-16:30, then the next day."""
-    d0 = _parse_date(exam_date)
-    out = []
-    for i in range(n):
-        day = d0 + dt.timedelta(days=i // 2)
-        a, b = MORNING if i % 2 == 0 else AFTERNOON
-        out.append((dt.datetime.combine(day, a), dt.datetime.combine(day, b)))
-    return out
-
-
-@dataclass
-class ArrangementSettings:
-    """exam.yaml's `arrangement:` block, validated (inputs.md)."""
-
-    sessions: list[tuple[dt.datetime, dt.datetime]] | None = None  # None: default slots from the date
-    pinned: dict[str, int] = field(default_factory=dict)  # subject -> 1-based session number
-    order: str = "previous_rank"  # or "shuffle"
-    seed: int = 0
-    invigilators_per_room: int = 2
-    exam_no_format: str | None = None
-    first_choice_together: bool = True
-    exam_date: dt.date | None = None
-
-    @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any] | None, exam_date: Any = None) -> "ArrangementSettings":
-        m = dict(mapping or {})
-        known = {"sessions", "pinned", "order", "seed", "invigilators_per_room", "exam_no_format",
-                 "first_choice_together", "date"}
-        unknown = sorted(set(m) - known)
-        if unknown:
-            raise ValueError(f"arrangement: unknown setting(s) {', '.join(unknown)}")
-        date = exam_date if exam_date not in (None, "") else m.get("date")
-        sessions = None
-        if m.get("sessions"):
-            sessions = []
-            for i, s in enumerate(m["sessions"], start=1):
-                if not isinstance(s, Mapping) or "start" not in s or "end" not in s:
-                    raise ValueError(f"arrangement.sessions[{i}] needs start and end")
-                a = _parse_dt(s["start"], f"arrangement.sessions[{i}].start")
-                b = _parse_dt(s["end"], f"arrangement.sessions[{i}].end")
-                if b <= a:
-                    raise ValueError(f"arrangement.sessions[{i}] ends ({b}) before it starts ({a})")
-                if sessions and a < sessions[-1][1]:
-                    raise ValueError(f"arrangement.sessions[{i}] starts before session {i - 1} ends")
-                sessions.append((a, b))
-        pinned: dict[str, int] = {}
-        for subj, no in (m.get("pinned") or {}).items():
-            try:
-                n = int(no)
-            except (TypeError, ValueError):
-                raise ValueError(f"arrangement.pinned.{subj}: {no!r} is not a session number") from None
-            if n < 1:
-                raise ValueError(f"arrangement.pinned.{subj}: session numbers start at 1, got {n}")
-            pinned[str(subj)] = n
-        order = str(m.get("order") or "previous_rank")
-        if order not in ("previous_rank", "shuffle"):
-            raise ValueError(f"arrangement.order: {order!r} is not previous_rank or shuffle")
-        k = int(m.get("invigilators_per_room", 2) if m.get("invigilators_per_room") is not None else 2)
-        if k < 1:
-            raise ValueError(f"arrangement.invigilators_per_room must be at least 1, got {k}")
-        fmt = m.get("exam_no_format")
-        if fmt is not None:
-            fmt = str(fmt)
-            try:
-                fmt.format(room=1, seat=1, room_name="1", session=1)
-            except (KeyError, IndexError, ValueError) as exc:
-                raise ValueError(f"arrangement.exam_no_format {fmt!r}: {exc} (fields: room, seat)") from None
-        if sessions is None and date in (None, ""):
-            raise ValueError("arrangement: no sessions given and no exam date to derive them from")
-        return cls(
-            sessions=sessions,
-            pinned=pinned,
-            order=order,
-            seed=int(m.get("seed") or 0),
-            invigilators_per_room=k,
-            exam_no_format=fmt,
-            first_choice_together=bool(m.get("first_choice_together", True)),
-            exam_date=_parse_date(date) if date not in (None, "") else None,
-        )
-
-
 def sitters_by_subject(roster: pl.DataFrame, subjects: Sequence[SubjectInfo]) -> dict[str, list[int]]:
-    """Row indices (into `roster`) of the students who sit each subject."""
-    n = roster.height
-    tracks = roster["track"].to_list() if "track" in roster.columns else [None] * n
-    electives = roster["electives"].to_list() if "electives" in roster.columns else [None] * n
-    elect_sets = [set(e or ()) for e in electives]
-    out: dict[str, list[int]] = {}
-    for s in subjects:
-        if s.role == "core":
-            out[s.code] = list(range(n))
-        elif s.role == "first_choice":
-            out[s.code] = [i for i in range(n) if tracks[i] == s.code or s.code in elect_sets[i]]
-        else:
-            out[s.code] = [i for i in range(n) if s.code in elect_sets[i]]
-    return out
+    """Row indices (into `roster`) of the students who sit each subject, by the `sits` macro that
+    staging.expected uses. `roster` has track and electives (codes) as staging.students makes them,
+    and its electives_unused when it comes from there; without that column the roster carries no
+    electives when no student has one."""
+    from examflow import warehouse
+
+    people = roster.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("i"),
+        pl.col("track").cast(pl.String) if "track" in roster.columns else pl.lit(None, pl.String).alias("track"),
+        pl.col("electives") if "electives" in roster.columns else pl.lit([], pl.List(pl.String)).alias("electives"),
+        pl.col("electives_unused") if "electives_unused" in roster.columns
+        else pl.lit(None, pl.Boolean).alias("electives_unused"))
+    subj = pl.DataFrame({"code": [s.code for s in subjects], "name": [s.name for s in subjects],
+                         "role": [s.role for s in subjects]}, schema={"code": pl.String, "name": pl.String,
+                                                                      "role": pl.String})
+    con = duckdb.connect()
+    try:
+        warehouse.prepare(con)
+        con.register("people", people)
+        con.register("subj", subj)
+        found = dict(con.execute("""
+            WITH p AS (
+                SELECT *, coalesce(electives_unused, NOT coalesce(bool_or(len(electives) > 0) OVER (), false)) AS unused
+                FROM people)
+            SELECT s.code, list(p.i ORDER BY p.i) FROM subj s JOIN p
+                ON sits(s.role, s.code, s.name, p.track, p.electives, p.unused)
+            GROUP BY s.code""").fetchall())
+    finally:
+        con.close()
+    return {s.code: found.get(s.code, []) for s in subjects}
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The printouts of an exam (outputs.md, Printouts), under `<output folder>/<exam_id>/`:
 
 - workbooks (`examflow.printing.workbooks`): 成绩总表, 班级量化表, 教师量化表, 小题分析, 异常卷 (.xlsx);
-- class PDFs (`examflow.printing.class_pdfs`): 成绩单/<class_id>.pdf and 成绩条/<class_id>.pdf.
+- class PDFs (`examflow.printing.class_pdfs`): 成绩单/<class_id>.pdf and 成绩条/<class_id>.pdf;
+- joint exams (`examflow.printing.schools`): each school's bundle under schools/<school>/ and the
+  district's 联考总表.xlsx.
 
 `print_workbooks` / `print_pdfs` are what the Dagster assets (assets/print.py) call: read the
 exam's mart tables (one short connection), write the files (no connection held), then append one
@@ -93,14 +95,17 @@ def _audit(wh_path: Path, run: PrintRun, classes: dict[Path, str] | None = None,
 
 def print_workbooks(wh_path: str | Path, exam_id: str, output_dir: str | Path) -> PrintRun:
     """Write the exam's five workbooks and their audit rows."""
+    from examflow.printing.schools import SCHOOL_TABLES, schools_of, write_joint_summary, write_school_workbooks
     from examflow.printing.workbooks import WORKBOOK_TABLES, Notes, write_workbooks
 
     started = time.perf_counter()
-    data = _load(Path(wh_path), exam_id, WORKBOOK_TABLES)
+    data = _load(Path(wh_path), exam_id, WORKBOOK_TABLES + SCHOOL_TABLES)
     run = PrintRun(exam_id, ensure_owner_only_dir(exam_folder(output_dir, exam_id)))
     notes = Notes()
     run.files = write_workbooks(data, run.folder, notes)
     run.notes = notes.items
+    if schools_of(data):
+        run.files += write_school_workbooks(data, run.folder) + [write_joint_summary(data, run.folder)]
     _audit(Path(wh_path), run)
     run.seconds = time.perf_counter() - started
     return run
@@ -116,9 +121,10 @@ def print_pdfs(wh_path: str | Path, exam_id: str, output_dir: str | Path) -> Pri
     """Write the exam's class PDFs (成绩单, 成绩条) and their audit rows. Without a Chinese font
     nothing is written (not even a folder), the failure is audited and FontMissing raised."""
     from examflow.printing.class_pdfs import PDF_TABLES, write_pdfs
+    from examflow.printing.schools import SCHOOL_TABLES, copy_school_pdfs, schools_of
 
     started = time.perf_counter()
-    data = _load(Path(wh_path), exam_id, PDF_TABLES)
+    data = _load(Path(wh_path), exam_id, PDF_TABLES + SCHOOL_TABLES)
     run = PrintRun(exam_id, exam_folder(output_dir, exam_id))
     try:
         setter = typesetter(data.printing)
@@ -128,6 +134,8 @@ def print_pdfs(wh_path: str | Path, exam_id: str, output_dir: str | Path) -> Pri
     classes: dict[Path, str] = {}
     with setter:
         run.files = write_pdfs(data, ensure_owner_only_dir(run.folder), setter.press, classes_out=classes)
+    if schools_of(data):
+        run.files += copy_school_pdfs(data, run.folder, run.files, classes)
     if data.table("class_quant") is None:
         run.notes.append("成绩单：仓库中没有 mart.class_quant，班级量化摘要从略")
     _audit(Path(wh_path), run, classes)

@@ -147,8 +147,12 @@ def score_sheets(data: ExamData) -> tuple[pl.DataFrame, list[Column], list[str]]
 
     Grade order: track, grade rank (pending and incomplete last), class, student id. Class order:
     track, class rank (likewise), student id. A subject's cells show 待定 / 缺考 / 作废 instead of
-    a score, a total's 待定 / 缺科; a subject the student does not take is blank."""
+    a score, a total's 待定 / 缺科; a subject the student does not take is blank. In a joint exam (联考)
+    年排 and 年级名次 are the joint ranks, and 校排 / 校内名次 the ranks within the school."""
     students, scores, totals = data.table("students"), data.table("subject_scores"), data.table("totals")
+    joint = totals is not None and "school_rank" in totals.columns and totals["school_rank"].is_not_null().any()
+    ranks = ("grade_rank", "school_rank", "class_rank") if joint else ("grade_rank", "class_rank")
+    rank_titles = {"grade_rank": "年排", "school_rank": "校排", "class_rank": "班排"}
     if students is not None and students.height:
         base = students.select("student_id", *(_optional(students, c) for c in ("name", "class_id", "exam_no",
                                                                               "track")))
@@ -160,7 +164,7 @@ def score_sheets(data: ExamData) -> tuple[pl.DataFrame, list[Column], list[str]]
     if totals is not None:
         base = base.join(totals.select("student_id", *(_optional(totals, c, t).alias(f"t:{c}") for c, t in (
             ("status", pl.String), ("total", pl.Float64), ("raw_total", pl.Float64), ("grade_rank", pl.Int64),
-            ("class_rank", pl.Int64), ("rank_change", pl.Int64), ("track", pl.String)))),
+            ("school_rank", pl.Int64), ("class_rank", pl.Int64), ("rank_change", pl.Int64), ("track", pl.String)))),
             on="student_id", how="left")
         if students is not None and students.height and "track" not in students.columns:
             base = base.with_columns(track=pl.col("t:track"))
@@ -179,27 +183,27 @@ def score_sheets(data: ExamData) -> tuple[pl.DataFrame, list[Column], list[str]]
         part = scores.filter(pl.col("subject") == s.code).select(
             "student_id", *(_optional(scores, c, t).alias(f"{i}:{c}") for c, t in (
                 ("status", pl.String), ("raw_score", pl.Float64), ("converted_score", pl.Float64),
-                ("band", pl.String), ("grade_rank", pl.Int64), ("class_rank", pl.Int64))))
+                ("band", pl.String), ("grade_rank", pl.Int64), ("school_rank", pl.Int64), ("class_rank", pl.Int64))))
         base = base.join(part.unique("student_id", keep="last"), on="student_id", how="left")
         status = f"{i}:status"
         values += [_status_label(status, STATUS_LABEL).alias(f"{i}:label"),
                    *(_when_ok(status, f"{i}:{c}").alias(f"{i}:{c}:ok") for c in ("raw_score", "converted_score",
-                                                                                  "band", "grade_rank", "class_rank"))]
+                                                                                  "band", *ranks))]
         if s.reselect:
             cols += [Column(f"{i}:raw_score:ok", f"{s.name}原始分", "score", otherwise=f"{i}:label"),
                      Column(f"{i}:converted_score:ok", f"{s.name}赋分", "score", otherwise=f"{i}:label"),
                      Column(f"{i}:band:ok", f"{s.name}等级")]
         else:
             cols.append(Column(f"{i}:raw_score:ok", s.name, "score", otherwise=f"{i}:label"))
-        cols += [Column(f"{i}:grade_rank:ok", f"{s.name}年排", "rank"),
-                 Column(f"{i}:class_rank:ok", f"{s.name}班排", "rank")]
+        cols += [Column(f"{i}:{r}:ok", f"{s.name}{rank_titles[r]}", "rank") for r in ranks]
     if totals is not None:
         values += [_status_label("t:status", TOTAL_STATUS_LABEL).alias("t:label"),
-                   *(_when_ok("t:status", f"t:{c}").alias(f"t:{c}:ok") for c in ("total", "raw_total", "grade_rank",
-                                                                                 "class_rank", "rank_change"))]
+                   *(_when_ok("t:status", f"t:{c}").alias(f"t:{c}:ok") for c in ("total", "raw_total", *ranks,
+                                                                                 "rank_change"))]
         cols += [Column("t:total:ok", "总分", "score", otherwise="t:label"),
                  Column("t:raw_total:ok", "原始总分", "score", otherwise="t:label"),
-                 Column("t:grade_rank:ok", "年级名次", "rank"), Column("t:class_rank:ok", "班级名次", "rank"),
+                 *(Column(f"t:{r}:ok", {"grade_rank": "年级名次", "school_rank": "校内名次",
+                                        "class_rank": "班级名次"}[r], "rank") for r in ranks),
                  Column("t:rank_change:ok", "名次变化", "int")]
     else:
         cols += [Column("-", h) for h in ("总分", "原始总分", "年级名次", "班级名次", "名次变化")]

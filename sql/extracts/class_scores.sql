@@ -10,25 +10,17 @@
 -- @param subject text = * --subject: one subject code, or total, only (default every subject in scope)
 WITH scope AS (
     SELECT * FROM extract_scope($exam_id, $teacher_id)
-), subjects AS (
-    SELECT subject, name AS subject_name, position FROM raw.subjects WHERE exam_id = $exam_id
-    UNION ALL SELECT 'total', '总分', 1000000
 ), cells AS (
-    SELECT student_id, class_id, subject, status, raw_score AS score, converted_score, band, grade_rank,
-        class_rank, rank_change
-    FROM mart.subject_scores WHERE exam_id = $exam_id
-    UNION ALL
-    SELECT student_id, class_id, 'total', status, total, NULL, NULL, grade_rank, class_rank, rank_change
-    FROM mart.totals WHERE exam_id = $exam_id
+    SELECT * FROM score_cells() WHERE exam_id = $exam_id
 )
-SELECT c.class_id, c.student_id, st.name, c.subject, sb.subject_name, c.status, c.score, c.converted_score, c.band,
+SELECT c.class_id, c.student_id, st.name, c.subject, c.subject_name, c.status, c.score, c.converted_score, c.band,
     c.grade_rank, c.class_rank, c.rank_change,
     CASE WHEN EXISTS (SELECT 1 FROM scope sc WHERE sc.contact AND sc.class_id = c.class_id)
          THEN mask_phone(ss.phone) END AS phone_masked
 FROM cells c
-JOIN subjects sb ON sb.subject = c.subject
 LEFT JOIN mart.students st ON st.exam_id = $exam_id AND st.student_id = c.student_id
 LEFT JOIN staging.students ss ON ss.exam_id = $exam_id AND ss.student_id = c.student_id
 WHERE $class_id IN ('*', c.class_id) AND $subject IN ('*', c.subject)
   AND EXISTS (SELECT 1 FROM scope sc WHERE sc.class_id IN ('*', c.class_id) AND sc.subject IN ('*', c.subject))
-ORDER BY TRY_CAST(c.class_id AS BIGINT) NULLS LAST, c.class_id, sb.position, c.class_rank NULLS LAST, c.student_id
+ORDER BY TRY_CAST(c.class_id AS BIGINT) NULLS LAST, c.class_id, coalesce(c.position, 1000000), c.class_rank NULLS LAST,
+    c.student_id

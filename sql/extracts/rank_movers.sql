@@ -11,22 +11,14 @@
 -- @param subject text = * --subject: one subject code, or total, only
 WITH scope AS (
     SELECT * FROM extract_scope($exam_id, $teacher_id)
-), subjects AS (
-    SELECT subject, name AS subject_name, position FROM raw.subjects WHERE exam_id = $exam_id
-    UNION ALL SELECT 'total', '总分', 0
 ), cells AS (
-    SELECT student_id, class_id, subject, grade_rank, rank_change FROM mart.subject_scores
-    WHERE exam_id = $exam_id AND rank_change IS NOT NULL
-    UNION ALL
-    SELECT student_id, class_id, 'total', grade_rank, rank_change FROM mart.totals
-    WHERE exam_id = $exam_id AND rank_change IS NOT NULL
+    SELECT * FROM score_cells() WHERE exam_id = $exam_id AND rank_change IS NOT NULL
 )
-SELECT c.class_id, c.student_id, st.name, c.subject, sb.subject_name, c.grade_rank + c.rank_change AS previous_rank,
+SELECT c.class_id, c.student_id, st.name, c.subject, c.subject_name, c.grade_rank + c.rank_change AS previous_rank,
     c.grade_rank, c.rank_change, CASE WHEN c.rank_change > 0 THEN '进步' ELSE '退步' END AS direction
 FROM cells c
-JOIN subjects sb ON sb.subject = c.subject
 LEFT JOIN mart.students st ON st.exam_id = $exam_id AND st.student_id = c.student_id
 WHERE abs(c.rank_change) >= $min_change
   AND $class_id IN ('*', c.class_id) AND $subject IN ('*', c.subject)
   AND EXISTS (SELECT 1 FROM scope sc WHERE sc.class_id IN ('*', c.class_id) AND sc.subject IN ('*', c.subject))
-ORDER BY sb.position, TRY_CAST(c.class_id AS BIGINT) NULLS LAST, c.class_id, c.rank_change DESC, c.student_id
+ORDER BY coalesce(c.position, 0), TRY_CAST(c.class_id AS BIGINT) NULLS LAST, c.class_id, c.rank_change DESC, c.student_id

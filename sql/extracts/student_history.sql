@@ -12,20 +12,14 @@ WITH scope AS (
 ), me AS (
     SELECT student_id, name, class_id FROM mart.students WHERE exam_id = $exam_id AND student_id = $student_id
 ), cells AS (
-    SELECT exam_id, class_id, subject, status, raw_score AS score, converted_score, band, grade_rank, class_rank,
-        rank_change
-    FROM mart.subject_scores WHERE student_id = $student_id
-    UNION ALL
-    SELECT exam_id, class_id, 'total', status, total, NULL, NULL, grade_rank, class_rank, rank_change
-    FROM mart.totals WHERE student_id = $student_id
+    SELECT * FROM score_cells() WHERE student_id = $student_id
 )
 SELECT c.exam_id, e.name AS exam_name, e.date, me.student_id, me.name, c.class_id, c.subject,
-    coalesce(sb.name, CASE WHEN c.subject = 'total' THEN '总分' END, c.subject) AS subject_name, c.status, c.score,
+    c.subject_name, c.status, c.score,
     c.converted_score, c.band, c.grade_rank, c.class_rank, c.rank_change
 FROM cells c
 CROSS JOIN me
 JOIN mart.exams e ON e.exam_id = c.exam_id
-LEFT JOIN raw.subjects sb ON sb.exam_id = c.exam_id AND sb.subject = c.subject
 WHERE $subject IN ('*', c.subject)
   AND EXISTS (SELECT 1 FROM scope sc WHERE sc.class_id IN ('*', me.class_id) AND sc.subject IN ('*', c.subject))
-ORDER BY e.date NULLS LAST, c.exam_id, coalesce(sb.position, 1000000), c.subject
+ORDER BY e.date NULLS LAST, c.exam_id, coalesce(c.position, 1000000), c.subject

@@ -1,7 +1,7 @@
 -- mart.cut_lines (上线分析, rules.md §6): every line of the `cut_lines` setting for every track it
--- applies to. `cut_lines` is either a map track → list of lines (physics / history / all, also
--- 物理类 / 历史类), a track without its own list taking the `all` list, or one list for every track.
--- A line `top: N` scores the total of the N-th student of the track in total order (everyone tied
+-- applies to. `cut_lines` is either a map track → list of lines (physics / history / all, or any
+-- alias of them in data_contracts/aliases.yaml: 物理类, 历史类, …), a track without its own list
+-- taking the `all` list, or one list for every track. A line `top: N` scores the total of the N-th student of the track in total order (everyone tied
 -- with that total is over it; with fewer than N ranked students, the lowest total); `score: S` is
 -- S. n_over: the track's students with a total ≥ the line. line_no orders the lines of a track
 -- (0 = the first line, the one teacher quantification uses); band: the line's own borderline band
@@ -11,9 +11,7 @@ WITH cfg AS (
     WHERE q.exam_id = getvariable('exam_id')
 ), given AS (
     -- (track key, list of lines) as given
-    SELECT CASE WHEN lower(t.key) IN ('physics', '物理', '物理类') THEN 'physics'
-                WHEN lower(t.key) IN ('history', '历史', '历史类') THEN 'history'
-                WHEN lower(t.key) IN ('all', '全部', '全体') THEN 'all' ELSE t.key END AS track_key,
+    SELECT coalesce(alias_of('track', t.key), t.key) AS track_key,
         t.value AS lines
     FROM cfg, json_each(json_extract(cfg.settings, '$.cut_lines')) t
     WHERE json_type(json_extract(cfg.settings, '$.cut_lines')) = 'OBJECT' AND json_type(t.value) = 'ARRAY'

@@ -15,7 +15,7 @@ WITH keyed AS NOT MATERIALIZED (
     FROM keyed k
     SEMI JOIN repeated r ON r.subject = k.subject AND r.exam_no = trim(k.exam_no) AND r.item = k.item
 ), cfg AS (
-    SELECT coalesce(TRY_CAST(json_extract_string(settings, '$.double_mark_tolerance') AS DOUBLE), 3) AS tolerance
+    SELECT TRY_CAST(setting(settings, '$.double_mark_tolerance') AS DOUBLE) AS tolerance
     FROM raw.exams WHERE exam_id = getvariable('exam_id')
 ), typed AS (
     SELECT m.exam_id, m.subject, trim(m.exam_no) AS exam_no, m.item, m.shape, m.source_file, m.source_row,

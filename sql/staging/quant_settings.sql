@@ -2,36 +2,32 @@
 -- (exam.yaml over school.yaml over the defaults; examflow.settings_check has validated them):
 -- thresholds, 三率一分 weights, rank bands, borderline band, the top of the converted scale, and
 -- the teacher quantification weights by canonical metric name (aliases resolved, defaults filled).
+-- A setting absent or null takes its default from examflow.config.DEFAULTS (the `setting` macro).
 WITH e AS (
     SELECT exam_id, settings FROM raw.exams WHERE exam_id = getvariable('exam_id')
 ), base AS (
     SELECT exam_id,
-        coalesce(TRY_CAST(json_extract(settings, '$.thresholds.excellent') AS DOUBLE), 0.85) AS excellent,
-        coalesce(TRY_CAST(json_extract(settings, '$.thresholds.good') AS DOUBLE), 0.75) AS good,
-        coalesce(TRY_CAST(json_extract(settings, '$.thresholds.pass') AS DOUBLE), 0.60) AS pass,
-        coalesce(TRY_CAST(json_extract(settings, '$.thresholds.low') AS DOUBLE), 0.40) AS low,
-        coalesce(TRY_CAST(json_extract(settings, '$.three_rates_weights.mean') AS DOUBLE), 0.4) AS w_mean,
-        coalesce(TRY_CAST(json_extract(settings, '$.three_rates_weights.pass') AS DOUBLE), 0.4) AS w_pass,
-        coalesce(TRY_CAST(json_extract(settings, '$.three_rates_weights.excellent') AS DOUBLE), 0.2) AS w_excellent,
-        coalesce(TRY_CAST(json_extract(settings, '$.three_rates_weights.low') AS DOUBLE), 0.0) AS w_low,
-        coalesce(TRY_CAST(json_extract(settings, '$.borderline_band') AS DOUBLE), 10) AS borderline_band,
-        coalesce(TRY_CAST(json_extract(settings, '$.rank_bands') AS BIGINT[]), [10, 20, 50, 100, 200, 500, 1000])
-            AS rank_bands,
+        TRY_CAST(setting(settings, '$.thresholds.excellent') AS DOUBLE) AS excellent,
+        TRY_CAST(setting(settings, '$.thresholds.good') AS DOUBLE) AS good,
+        TRY_CAST(setting(settings, '$.thresholds.pass') AS DOUBLE) AS pass,
+        TRY_CAST(setting(settings, '$.thresholds.low') AS DOUBLE) AS low,
+        TRY_CAST(setting(settings, '$.three_rates_weights.mean') AS DOUBLE) AS w_mean,
+        TRY_CAST(setting(settings, '$.three_rates_weights.pass') AS DOUBLE) AS w_pass,
+        TRY_CAST(setting(settings, '$.three_rates_weights.excellent') AS DOUBLE) AS w_excellent,
+        TRY_CAST(setting(settings, '$.three_rates_weights.low') AS DOUBLE) AS w_low,
+        TRY_CAST(setting(settings, '$.borderline_band') AS DOUBLE) AS borderline_band,
+        TRY_CAST(setting(settings, '$.rank_bands') AS BIGINT[]) AS rank_bands,
         -- a reselect subject counts the top of its converted scale (100 with the Henan table) in total full marks
-        coalesce((SELECT max(TRY_CAST(json_extract(c.value, '$.high') AS DOUBLE))
-                  FROM json_each(json_extract(settings, '$.conversion')) c), 100) AS converted_top,
-        coalesce(TRY_CAST(json_extract(settings, '$.teacher_quant.relative') AS BOOLEAN), false) AS relative,
+        (SELECT max(TRY_CAST(json_extract(c.value, '$.high') AS DOUBLE))
+         FROM json_each(setting(settings, '$.conversion')) c) AS converted_top,
+        TRY_CAST(setting(settings, '$.teacher_quant.relative') AS BOOLEAN) AS relative,
         CASE WHEN json_type(json_extract(settings, '$.teacher_quant.weights')) = 'OBJECT'
              THEN json_extract(settings, '$.teacher_quant.weights') END AS weights_json
     FROM e
 ), given AS (
-    -- teacher_quant.weights as given, names resolved to the canonical metric (see settings_check.METRICS)
+    -- teacher_quant.weights as given, names resolved to the canonical metric (the `metric` aliases)
     SELECT b.exam_id, w.key AS given_name, TRY_CAST(w.value AS DOUBLE) AS weight, w.id AS ord,
-        CASE lower(w.key)
-            WHEN 'mean' THEN 'mean_pct' WHEN 'excellent' THEN 'excellent_rate' WHEN 'good' THEN 'good_rate'
-            WHEN 'pass' THEN 'pass_rate' WHEN 'low' THEN 'low_rate' WHEN 'contribution' THEN 'contribution_rate'
-            WHEN 'hit' THEN 'hit_rate' WHEN 'over_line' THEN 'over_line_rate' WHEN 'three_rates' THEN 'three_rates_one_score'
-            ELSE lower(w.key) END AS metric
+        coalesce(alias_of('metric', w.key), lower(w.key)) AS metric
     FROM base b, json_each(b.weights_json) w
     WHERE b.weights_json IS NOT NULL
 ), given_list AS (

@@ -1,6 +1,7 @@
 -- The roster normalised: class_id is the class number ("3" for 3班 / 高三(3)班), prefixed by the
 -- school in joint exams; track is physics / history / all; electives are subject codes, whether
--- written as codes, names or one-character abbreviations (物化生).
+-- written as codes, names or one-character abbreviations (物化生). Tracks and elective names are
+-- read through staging.aliases (data_contracts/aliases.yaml), after the exam's own codes and names.
 WITH r AS (
     SELECT * FROM raw.roster WHERE exam_id = getvariable('exam_id')
 ), alias AS (
@@ -9,26 +10,26 @@ WITH r AS (
         SELECT DISTINCT ON (k) k, v FROM (
             SELECT lower(subject) AS k, subject AS v, 0 AS prio FROM raw.subjects WHERE exam_id = getvariable('exam_id')
             UNION ALL SELECT lower(name), subject, 0 FROM raw.subjects WHERE exam_id = getvariable('exam_id')
-            UNION ALL SELECT k, v, 1 FROM (VALUES
-                ('物理', 'physics'), ('历史', 'history'), ('化学', 'chemistry'), ('生物', 'biology'),
-                ('地理', 'geography'), ('政治', 'politics'), ('思想政治', 'politics'), ('物', 'physics'),
-                ('史', 'history'), ('化', 'chemistry'), ('生', 'biology'), ('地', 'geography'), ('政', 'politics'),
-                ('physics', 'physics'), ('history', 'history'), ('chemistry', 'chemistry'), ('biology', 'biology'),
-                ('geography', 'geography'), ('politics', 'politics')) t(k, v)
+            UNION ALL SELECT alias, value, 1 FROM staging.aliases WHERE kind = 'subject'
         ) ORDER BY k, prio
     )
 ), has_electives AS (
     SELECT bool_or(nullif(trim(electives), '') IS NOT NULL) AS any_electives FROM r
+), j AS (
+    -- joint (联考, rules.md §11): the roster names two or more schools, or exam.yaml says `joint: true`.
+    -- The one place this rule is written; later models read staging.students.joint.
+    SELECT coalesce((SELECT TRY_CAST(json_extract(settings, '$.joint') AS BOOLEAN) FROM raw.exams
+                     WHERE exam_id = getvariable('exam_id')), false)
+        OR count(DISTINCT nullif(trim(school), '')) >= 2 AS joint
+    FROM r
 )
 SELECT
     r.exam_id,
     trim(r.student_id) AS student_id,
     trim(r.name) AS name,
-    class_id(r.school, r.class) AS class_id,
+    class_id(CASE WHEN j.joint THEN r.school END, r.class) AS class_id,
     trim(r.class) AS class_name,
-    CASE WHEN lower(trim(r.track)) IN ('physics', '物理', '物理类', '物', '理科', '理') THEN 'physics'
-         WHEN lower(trim(r.track)) IN ('history', '历史', '历史类', '史', '文科', '文') THEN 'history'
-         ELSE 'all' END AS track,
+    coalesce(alias_of('track', r.track), 'all') AS track,
     list_sort(list_distinct(flatten([
         CASE WHEN alias.m[lower(t)] IS NOT NULL THEN [alias.m[lower(t)]]
              ELSE [alias.m[c] FOR c IN string_split(t, '') IF alias.m[c] IS NOT NULL] END
@@ -37,7 +38,8 @@ SELECT
     NOT has_electives.any_electives AS electives_unused,
     trim(r.exam_no) AS exam_no,
     nullif(trim(r.school), '') AS school,
+    j.joint,
     r.id_card,
     r.phone,
     r.source_row
-FROM r, alias, has_electives
+FROM r, alias, has_electives, j

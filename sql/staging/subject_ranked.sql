@@ -1,11 +1,13 @@
 -- Subject scores with their cohort (rules.md §4), 等级赋分 of reselect subjects (§5) and ranks.
--- Core and first-choice subjects are ranked within the track, reselect subjects across all takers.
+-- Core and first-choice subjects are ranked within the track, reselect subjects across all takers;
+-- in a joint exam grade_rank is the joint rank and school_rank the rank within the school (§11).
+-- school: the student's school in a joint exam, NULL otherwise (so school_rank is NULL there).
 -- score_order: the place among the subject's ok scripts in (raw score desc, student_id) order, by
 -- which item analysis splits its upper and lower groups (rules.md §8).
 WITH cfg AS (
     SELECT settings FROM raw.exams WHERE exam_id = getvariable('exam_id')
 ), base AS (
-    SELECT s.*, st.class_id, st.track, sub.role, sub.full_marks,
+    SELECT s.*, st.class_id, st.track, CASE WHEN st.joint THEN st.school END AS school, sub.role, sub.full_marks,
         CASE WHEN sub.role = 'reselect' THEN 'all' ELSE st.track END AS cohort_track,
         CASE WHEN s.status = 'ok' THEN s.scored_raw END AS raw_score
     FROM staging.subject_status s
@@ -38,7 +40,8 @@ WITH cfg AS (
     FROM banded bd JOIN bands b ON b.band_no = bd.band_no
     WINDOW w AS (PARTITION BY bd.subject, bd.band_no)
 )
-SELECT base.exam_id, base.student_id, base.subject, base.script_no, base.class_id, base.track, base.cohort_track, base.role,
+SELECT base.exam_id, base.student_id, base.subject, base.script_no, base.class_id, base.school, base.track,
+    base.cohort_track, base.role,
     base.expected, base.status, base.raw_score, base.objective_score, base.subjective_score,
     c.converted_score, c.band,
     CASE WHEN base.role = 'reselect' THEN c.converted_score ELSE base.raw_score END AS total_score,
@@ -46,6 +49,9 @@ SELECT base.exam_id, base.student_id, base.subject, base.script_no, base.class_i
                                                    ORDER BY base.raw_score DESC) END AS grade_rank,
     CASE WHEN base.status = 'ok' THEN rank() OVER (PARTITION BY base.subject, base.cohort_track, base.class_id,
                                                    base.status = 'ok' ORDER BY base.raw_score DESC) END AS class_rank,
+    CASE WHEN base.status = 'ok' AND base.school IS NOT NULL THEN rank() OVER (
+        PARTITION BY base.subject, base.cohort_track, base.school, base.status = 'ok'
+        ORDER BY base.raw_score DESC) END AS school_rank,
     CASE WHEN base.status = 'ok' THEN row_number() OVER (PARTITION BY base.subject, base.status = 'ok'
                                                          ORDER BY base.raw_score DESC, base.student_id) END AS score_order
 FROM base LEFT JOIN converted c ON c.student_id = base.student_id AND c.subject = base.subject

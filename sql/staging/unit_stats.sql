@@ -1,14 +1,18 @@
--- Class quantification of this exam (rules.md §6) without the comparison to `previous`: per class ×
--- subject × cohort track and per class × total × track, plus the cohort's own row (class_id = '*').
--- Only `ok` scores enter a figure; a class with nobody sat has NULL figures, not zeros. Means and
--- sds are taken over the scores in student_id order, so that a re-run gives the same bits.
+-- Quantification of this exam per unit (rules.md §6, §11) without the comparison to `previous`: one
+-- rule for classes and schools. unit = 'class' (unit_id the class_id), 'school' (unit_id the school;
+-- joint exams only) or 'cohort' (unit_id '*', the cohort's own row), per subject × cohort track and
+-- per total × track. Only `ok` scores enter a figure; a unit with nobody sat has NULL figures, not
+-- zeros. rank_by_mean ranks the units of one kind. Means and sds are taken over the scores in
+-- student_id order, so that a re-run gives the same bits.
 WITH cfg AS (
     SELECT * FROM staging.quant_settings WHERE exam_id = getvariable('exam_id')
 ), q AS (
     SELECT q.*, cfg.excellent, cfg.good, cfg.pass, cfg.low
     FROM staging.quant_scores q, cfg WHERE q.exam_id = getvariable('exam_id')
 ), agg AS (
-    SELECT subject, track, CASE WHEN grouping(class_id) = 1 THEN '*' ELSE class_id END AS class_id,
+    SELECT subject, track,
+        CASE WHEN grouping(class_id) = 0 THEN 'class' WHEN grouping(school) = 0 THEN 'school' ELSE 'cohort' END AS unit,
+        CASE WHEN grouping(class_id) = 0 THEN class_id WHEN grouping(school) = 0 THEN school ELSE '*' END AS unit_id,
         any_value(role) AS role, max(full_marks) AS full_marks,
         count(*) FILTER (WHERE expected) AS n_enrolled,
         count(*) FILTER (WHERE status = 'ok') AS n_sat,
@@ -24,7 +28,8 @@ WITH cfg AS (
         count(*) FILTER (WHERE status = 'ok' AND score >= pass * full_marks - 1e-9) AS n_pass,
         count(*) FILTER (WHERE status = 'ok' AND score < low * full_marks - 1e-9) AS n_low
     FROM q
-    GROUP BY GROUPING SETS ((subject, track, class_id), (subject, track))
+    GROUP BY GROUPING SETS ((subject, track, class_id), (subject, track, school), (subject, track))
+    HAVING grouping(school) = 1 OR school IS NOT NULL
 ), rates AS (
     SELECT a.* EXCLUDE (ok_scores), list_avg(ok_scores) AS mean, list_aggregate(ok_scores, 'stddev_pop') AS sd,
         CASE WHEN n_sat > 0 THEN n_excellent / n_sat END AS excellent_rate,
@@ -43,15 +48,15 @@ WITH cfg AS (
         c.mean AS cohort_mean, c.sd AS cohort_sd, c.n_sat AS cohort_n_sat, c.mean_pct AS cohort_mean_pct,
         c.excellent_rate AS cohort_excellent_rate, c.good_rate AS cohort_good_rate, c.pass_rate AS cohort_pass_rate,
         c.low_rate AS cohort_low_rate, c.three_rates_one_score AS cohort_three_rates_one_score
-    FROM scored s LEFT JOIN scored c ON c.subject = s.subject AND c.track = s.track AND c.class_id = '*'
+    FROM scored s LEFT JOIN scored c ON c.subject = s.subject AND c.track = s.track AND c.unit = 'cohort'
 )
-SELECT getvariable('exam_id') AS exam_id, class_id, subject, track, role, full_marks,
+SELECT getvariable('exam_id') AS exam_id, unit, unit_id, subject, track, role, full_marks,
     n_enrolled, n_sat, n_absent, n_pending, n_void, mean, sd, median, max, min,
     n_excellent, n_good, n_pass, n_low, excellent_rate, good_rate, pass_rate, low_rate, mean_pct,
     mean - cohort_mean AS mean_diff,
     CASE WHEN cohort_mean <> 0 THEN mean / cohort_mean END AS mean_ratio,
-    CASE WHEN class_id <> '*' AND mean IS NOT NULL THEN
-        rank() OVER (PARTITION BY subject, track, class_id <> '*' AND mean IS NOT NULL ORDER BY round(mean, 9) DESC)
+    CASE WHEN unit <> 'cohort' AND mean IS NOT NULL THEN
+        rank() OVER (PARTITION BY subject, track, unit, mean IS NOT NULL ORDER BY round(mean, 9) DESC)
     END AS rank_by_mean,
     three_rates_one_score,
     CASE WHEN cohort_sd > 0 THEN (mean - cohort_mean) / cohort_sd END AS z,

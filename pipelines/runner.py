@@ -1,16 +1,17 @@
-"""`examflow run`: one exam folder through the Dagster assets, in this process, with progress."""
+"""`examflow run`: one exam folder through the Dagster assets, in this process. The `examflow` command
+(pipelines/cli.py) hands `run_exam` to the library's CLI."""
 from __future__ import annotations
 
 import json
 import logging
 import os
-import sys
 import time
 from pathlib import Path
 
 from examflow import settings
 from examflow.config import load_exam
-from examflow.errors import ContractError
+from examflow import warehouse as wh_lib
+from examflow.errors import ContractError, WarehouseBusy
 from examflow.printing.fonts import FontMissing
 
 log = logging.getLogger("examflow")
@@ -22,12 +23,12 @@ def _instance():
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
-def _cause(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
-    """The first exception of `kinds` in the chain Dagster raised (its user exception, causes)."""
+def _known_error(exc: BaseException) -> ContractError | WarehouseBusy | FontMissing | None:
+    """The examflow error under Dagster's wrapping, if any (its message is the one to show)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, kinds):
+        if isinstance(exc, (ContractError, WarehouseBusy, FontMissing)):
             return exc
         exc = getattr(exc, "user_exception", None) or exc.__cause__ or exc.__context__
     return None
@@ -36,21 +37,29 @@ def _cause(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseEx
 def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = None, printouts: bool = True,
              instance=None, timings: Path | None = None) -> str:
     """Materialise every asset of the exam in `folder`; return its id. ContractError when the folder
-    breaks the input contract (the warehouse is then as it was); FontMissing when the PDFs cannot be
-    printed (their step runs last: the warehouse, the analysts' copy and the workbooks are written). `timings`: a JSON file to write each
+    breaks the input contract, WarehouseBusy when another process kept the warehouse past
+    EXAMFLOW_LOCK_TIMEOUT (the warehouse is then as it was); FontMissing when the PDFs cannot be
+    printed (their step runs last: the warehouse, the analysts' copy and the workbooks are written).
+    `timings`: a JSON file to write each
     step's seconds to (the benchmark's per-asset breakdown)."""
     import dagster as dg
 
     from assets.checks import CONTRACT_CHECKS
     from pipelines.definitions import ASSETS
+    from pipelines.jobs import WRITES
     from pipelines.resources import ExamFoldersResource, WarehouseResource
 
     folder = Path(folder)
     exam_id = load_exam(folder).id
+    wh_path = settings.warehouse_path(warehouse)
+    # wait here for a writer in another process, before anything is read or written; each step
+    # waits again if one slips in between (a command has no Dagster retries: lock_retries=0)
+    with wh_lib.connect(wh_path):
+        pass
     instance = instance or _instance()
     instance.add_dynamic_partitions("exam", [exam_id])
     resources = {
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path(warehouse))),
+        "warehouse": WarehouseResource(path=str(wh_path), lock_retries=0),
         "exam_folders": ExamFoldersResource(exams_dir=str(settings.exams_dir()), output_dir=str(settings.output_dir(output))),
     }
     selection = dg.AssetSelection.all() if printouts else dg.AssetSelection.all() - dg.AssetSelection.groups("print")
@@ -60,10 +69,10 @@ def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = 
             [*ASSETS, *CONTRACT_CHECKS], instance=instance, partition_key=exam_id, resources=resources, selection=selection,
             run_config={"ops": {"raw__exam_files": {"config": {"folder": str(folder.resolve())}}},
                         "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            tags={"examflow/folder": str(folder.resolve())},
+            tags={"examflow/folder": str(folder.resolve()), **WRITES},
         )
     except Exception as exc:
-        known = _cause(exc, (ContractError, FontMissing))
+        known = _known_error(exc)
         if known:
             raise known from None
         raise
@@ -89,12 +98,3 @@ def step_seconds(instance, run_id: str) -> dict[str, float]:
         elif key in starts:
             seconds[key] = round(entry.timestamp - starts[key], 2)
     return seconds
-
-
-def configure_progress() -> None:
-    """Progress lines on stderr for the CLI."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s  %(message)s", "%H:%M:%S"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
