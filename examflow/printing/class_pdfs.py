@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
@@ -403,7 +403,8 @@ def write_pdfs(data: ExamData, folder: Path, press: Press, *, classes: Sequence[
     `folder` and return the files, class by class in class order. PDFs of classes that no longer
     exist are removed from both folders (they are this module's files; nothing else lives there).
     `classes_out` receives each file's class id (for the audit rows). Large grades are typeset by
-    several processes (`default_workers`) while this one writes the files as they come."""
+    several processes (`default_workers`) while this one computes the next classes' data and writes
+    the files as they come."""
     book = ClassBook(data)
     todo = list(classes) if classes is not None else book.classes()
     names: dict[str, str] = {}
@@ -412,16 +413,21 @@ def write_pdfs(data: ExamData, folder: Path, press: Press, *, classes: Sequence[
         if base in names.values():  # two ids that clean to one name (一中:3 and 一中/3)
             base = f"{base}_{len(names)}"
         names[c] = base
-    pages = [(c, where, page) for c in todo
-             for where, page in ((SHEETS_DIR, class_sheet(book, c)), (SLIPS_DIR, score_slips(book, c)))]
-    n = workers if workers is not None else default_workers(len(todo))
-    pdfs = press.render_many([(p.template, p.data) for _, _, p in pages], n)
     dirs = {d: ensure_owner_only_dir(folder / d) for d in (SHEETS_DIR, SLIPS_DIR)}
+    made: deque[tuple[Path, str, Page]] = deque()  # the files whose PDFs are being typeset, in order
+
+    def jobs():
+        for c in todo:
+            for where, page in ((SHEETS_DIR, class_sheet(book, c)), (SLIPS_DIR, score_slips(book, c))):
+                made.append((dirs[where] / f"{names[c]}.pdf", c, page._replace(data={})))
+                yield page.template, page.data
+
     files: list[PrintedFile] = []
-    for (c, where, page), pdf in zip(pages, pdfs):
-        files.append(_write(dirs[where] / f"{names[c]}.pdf", page, pdf))
+    for pdf in press.render_many(jobs(), workers if workers is not None else default_workers(len(todo))):
+        path, c, page = made.popleft()
+        files.append(_write(path, page, pdf))
         if classes_out is not None:
-            classes_out[files[-1].path] = c
+            classes_out[path] = c
     if classes is None:
         keep = {f.path.name for f in files}
         for d in dirs.values():

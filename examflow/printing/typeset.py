@@ -15,8 +15,10 @@ from face to face per character (生僻字), and its templates are text files a 
   into a private folder, the only one typst reads (system fonts are ignored: the same pages on
   every machine that has the same font).
 - Many files: `Press.render_many` compiles in worker processes started with the spawn method (as on
-  Windows and macOS: nothing relies on fork) and yields the PDFs in order, so the caller writes
-  files and audit rows in the same order whatever the number of processes.
+  Windows and macOS: nothing relies on fork), each keeping one compiler (fonts parsed once per
+  worker), and yields the PDFs in order, so the caller writes files and audit rows in the same order
+  whatever the number of processes. It takes the jobs as they are made: the data of the next files
+  is computed while the workers typeset the first ones.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator
 
 from examflow.printing.fonts import FontSet
 
@@ -35,6 +37,7 @@ __all__ = ["TEMPLATES", "Press", "TemplateError", "Typesetter", "default_workers
 TEMPLATES = Path(__file__).with_name("templates")
 CLASSES_PER_WORKER = 8  # a worker's start (Python, typst, the fonts) costs ~0.5 s: worth it from here
 MAX_WORKERS = 4
+IN_FLIGHT_PER_WORKER = 4  # jobs queued per worker: enough to keep it busy, few enough to bound memory
 
 
 class TemplateError(RuntimeError):
@@ -66,18 +69,28 @@ class Press:
             raise TemplateError(f"template {template}.typ: {e.message}" + (f" ({hints})" if hints else "")
                                 + (f"\n{e.diagnostic}" if e.diagnostic else "")) from None
 
-    def render_many(self, jobs: Sequence[tuple[str, dict[str, Any]]], workers: int = 1) -> Iterator[bytes]:
-        """The PDFs of `jobs` (template, data), in order; by `workers` spawned processes when > 1."""
-        if workers <= 1 or len(jobs) <= 1:
+    def render_many(self, jobs: Iterable[tuple[str, dict[str, Any]]], workers: int = 1) -> Iterator[bytes]:
+        """The PDFs of `jobs` (template, data), in order; by `workers` spawned processes when > 1.
+        `jobs` may be a generator: it is consumed as the workers go (a bounded number in flight), so
+        the caller's data for the next files is built while the workers typeset the previous ones,
+        and each result is yielded as soon as it and those before it are done."""
+        if workers <= 1:
             for template, data in jobs:
                 yield self.render(template, data)
             return
+        import collections
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        texts = ((self, template, to_json(data)) for template, data in jobs)
+        in_flight = IN_FLIGHT_PER_WORKER * workers
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            yield from pool.map(_render_job, texts, chunksize=max(1, min(8, len(jobs) // (4 * workers))))
+            pending: collections.deque = collections.deque()
+            for template, data in jobs:
+                pending.append(pool.submit(_render_job, (self, template, to_json(data))))
+                if len(pending) >= in_flight:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
 
 
 def _render_job(job: tuple[Press, str, str]) -> bytes:
@@ -134,7 +147,7 @@ class Typesetter:
     def render(self, template: str, data: dict[str, Any]) -> bytes:
         return self.press.render(template, data)
 
-    def render_many(self, jobs: Sequence[tuple[str, dict[str, Any]]], workers: int = 1) -> Iterable[bytes]:
+    def render_many(self, jobs: Iterable[tuple[str, dict[str, Any]]], workers: int = 1) -> Iterable[bytes]:
         return self.press.render_many(jobs, workers)
 
     def close(self) -> None:
