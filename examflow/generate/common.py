@@ -70,7 +70,7 @@ def _nullify(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_csv(path: Path, frames: Iterator[pl.DataFrame], *, encoding: str = "utf-8", sep: str = ",",
-               bom: bool = False, crlf: bool = False, quote_all: bool = False) -> int:
+              bom: bool = False, crlf: bool = False, quote_all: bool = False) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with open(path, "wb") as f:

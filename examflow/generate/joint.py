@@ -9,6 +9,7 @@ import numpy as np
 from examflow.generate.common import seeded_rng
 from examflow.generate.school import ROOM_CAPACITY, build_teachers, grade_classes
 
+
 def school_names(k: int) -> list[str]:
     """一中, 二中, … 二十中, …: the joint exam's schools."""
     digits = "零一二三四五六七八九"
@@ -50,8 +51,8 @@ def joint_teachers(seed, subjects, school, cls, track, takes, class_school, clas
         rooms_needed = math.ceil(int(mine.sum()) / ROOM_CAPACITY)
         room_school += [k] * (rooms_needed + max(1, math.ceil(0.02 * rooms_needed)))
         t_k, rows_k, pools_k, leads_k = build_teachers(seed * 1000 + k, subjects, local, track[mine],
-                                                        {c: m[mine] for c, m in takes.items()},
-                                                        int(local.max()), rooms_needed)
+                                                       {c: m[mine] for c, m in takes.items()},
+                                                       int(local.max()), rooms_needed)
         ids = {t[0]: f"S{k + 1:02d}{t[0]}" for t in t_k}
         rows += [(ids[r[0]], *r[1:], name) for r in rows_k]
         for code, p in pools_k.items():

@@ -146,7 +146,7 @@ def _write_xlsx(path: Path, df: pl.DataFrame, title: str, subtitle: str) -> None
 
 
 def long_frames(s: Subject, rows: Rows, mk: Marks, with_subject: bool, tids: pl.Series,
-                 arbiter: int) -> Iterator[pl.DataFrame]:
+                arbiter: int) -> Iterator[pl.DataFrame]:
     tv = pl.concat([tids, pl.Series([None], dtype=pl.String)])
     none = len(tids)
 
@@ -205,7 +205,7 @@ def wide_frames(s: Subject, rows: Rows, mk: Marks, with_subject: bool) -> Iterat
 
 
 def write_scans(folder: Path, s: Subject, rows: Rows, layout, n_base: int, exam_name: str,
-                 error_sheets: list[int]) -> tuple[list[str], Callable[[int], str]]:
+                error_sheets: list[int]) -> tuple[list[str], Callable[[int], str]]:
     """Write the subject's scan exports; return the file names and a ref(final row) function."""
     scans = folder / "scans"
     if layout == "omr":
@@ -263,7 +263,7 @@ def write_scans(folder: Path, s: Subject, rows: Rows, layout, n_base: int, exam_
                 for a, z in row_chunks(lo, hi):
                     yield _scan_frame(s, rows, a, z, spec, n_base)
             write_csv(scans / spec.name, frames(), encoding=spec.encoding, sep=spec.sep, bom=spec.bom,
-                       crlf=spec.crlf)
+                      crlf=spec.crlf)
         names.append(spec.name)
         lo = hi
 

@@ -112,7 +112,7 @@ def _subjective(rng, s: Subject, theta):
 
 
 def base_rows(world: World, s: Subject, kind: str, students: np.ndarray, absent: np.ndarray,
-               seed: int, tag: str = "base") -> Rows:
+              seed: int, tag: str = "base") -> Rows:
     """Scripts of `students` (already in scan order)."""
     rng = seeded_rng(seed, kind, tag, s.code)
     R = len(students)

@@ -8,6 +8,7 @@ import numpy as np
 
 from examflow.generate.common import MASKS, seeded_rng
 
+
 @dataclass
 class Item:
     id: str

@@ -161,7 +161,7 @@ def build_world(n: int, seed: int, schools: int = 0) -> World:
                      n_classes, theta, takes, teachers, rows, pools, leads, n_rooms)
     names_ = school_names(schools)
     teachers, rows, pools, leads, room_school = joint_teachers(seed, subjects, school, cls, track, takes,
-                                                                class_school, class_local, names_)
+                                                               class_school, class_local, names_)
     return World(n, seed, sid, name_s, cls, track, pair, elect, exam_int, exam_no, exam_w, id_card, phone,
                  n_classes, theta, takes, teachers, rows, pools, leads, len(room_school), JOINT_IDS, names_,
                  school, class_school, class_local, room_school)
