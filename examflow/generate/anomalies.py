@@ -4,6 +4,7 @@ resolutions CSV that settles some of them."""
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from pathlib import Path
 from typing import Callable
 
@@ -14,12 +15,13 @@ from examflow.generate.common import MASKS, V_H, V_QMARK, V_STAR, VOCAB, fmt_num
 from examflow.generate.scores import Marks, Rows, base_rows, tol_of
 from examflow.generate.subjects import Subject
 from examflow.generate.world import World
+from examflow.warehouse import abnormal_codes
 
 RATE = 0.0012            # default share of a subject's takers hit by one planted problem
 FLAG_TEXTS = ("疑似雷同卷", "图像不清晰", "答题超出区域", "答案写错位置", "疑似作弊")
 OPERATORS = ("教务处王老师", "李组长", "年级主任赵老师", "教务处孙老师")
 
-
+# what each subject's current exam gets planted ("m:" on the marks, the others on the scripts)
 CUR_PLANTS = {
     "chinese": ["unknown_mis", "missing", "page_missing", "multi_mark", "m:orphan", "m:unmarked", "m:disagree",
                 "m:frac", "m:flagged"],
@@ -35,9 +37,10 @@ CUR_PLANTS = {
 }
 
 
-# abnormal codes whose abnormal_id ends in the item
-ITEM_CODES = ("MULTI_MARK", "UNREADABLE_MARK", "UNMARKED", "MARKER_DISAGREEMENT", "SCORE_OUT_OF_RANGE",
-              "OPTIONAL_CHOICE_CONFLICT")
+@functools.cache
+def _item_codes() -> frozenset[str]:
+    """The abnormal codes whose abnormal_id ends in the item (item_level in data_contracts/abnormal_codes.yaml)."""
+    return frozenset(c["code"] for c in abnormal_codes() if c["item_level"])
 
 
 def plant(w: World, s: Subject, base: Rows, seed: int, used_numbers: set, absent_all: np.ndarray,
@@ -302,7 +305,9 @@ class Planter:
                 ref_ = f"bio_{h[1]:06d}.jpg"
             else:
                 ref_ = ref(self.final_index(h))
-            aid = f"{rec['code']}:{self.s.code}:{ref_}" + (f":{rec['item']}" if rec["item"] and rec["code"] in ITEM_CODES else "")
+            aid = f"{rec['code']}:{self.s.code}:{ref_}"
+            if rec["item"] and rec["code"] in _item_codes():
+                aid += f":{rec['item']}"
             out.append(dict(code=rec["code"], subject=self.s.code, abnormal_id=aid, student_id=rec["student"] or "",
                             exam_no=rec["exam_no"] or "", note=rec["note"], item=rec["item"], res=rec["res"]))
         return out

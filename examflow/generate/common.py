@@ -11,7 +11,7 @@ import polars as pl
 
 CHUNK = 100_000          # rows per polars write
 
-# --------------------------------------------------------------------------- response vocabulary
+# response vocabulary: one code per cell text
 LETTERS = "ABCDEFG"
 MASKS = [""] + ["".join(LETTERS[i] for i in range(7) if m >> i & 1) for m in range(1, 128)]
 LOWER_OFF = 127                    # code m + 127 = lower-case letters of mask m
@@ -22,6 +22,8 @@ POPCOUNT = np.array([bin(i).count("1") for i in range(128)])
 
 
 def seeded_rng(seed: int, *parts) -> np.random.Generator:
+    """A random stream of its own per purpose (`parts`), so that drawing more in one part does not
+    shift the draws of another."""
     key = [int(seed) & 0xFFFFFFFF] + [p if isinstance(p, int) else zlib.crc32(str(p).encode()) for p in parts]
     return np.random.default_rng(key)
 
