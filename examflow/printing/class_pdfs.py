@@ -392,9 +392,9 @@ def _strip(book: ClassBook, st: dict[str, Any], row_labels: list[str], label: st
 
 
 # --------------------------------------------------------------------------------------------
-def _write(path: Path, page: Page, pdf: bytes) -> PrintedFile:
+def _write(path: Path, kind: str, rows: int, pdf: bytes) -> PrintedFile:
     write_owner_only(path, pdf)
-    return PrintedFile(path, page.kind, page.rows, hashlib.sha256(pdf).hexdigest())
+    return PrintedFile(path, kind, rows, hashlib.sha256(pdf).hexdigest())
 
 
 def write_pdfs(data: ExamData, folder: Path, press: Press, *, classes: Sequence[str] | None = None,
@@ -414,18 +414,18 @@ def write_pdfs(data: ExamData, folder: Path, press: Press, *, classes: Sequence[
             base = f"{base}_{len(names)}"
         names[c] = base
     dirs = {d: ensure_owner_only_dir(folder / d) for d in (SHEETS_DIR, SLIPS_DIR)}
-    made: deque[tuple[Path, str, Page]] = deque()  # the files whose PDFs are being typeset, in order
+    made: deque[tuple[Path, str, str, int]] = deque()  # the files being typeset, in order: path, class, kind, rows
 
     def jobs():
         for c in todo:
             for where, page in ((SHEETS_DIR, class_sheet(book, c)), (SLIPS_DIR, score_slips(book, c))):
-                made.append((dirs[where] / f"{names[c]}.pdf", c, page._replace(data={})))
+                made.append((dirs[where] / f"{names[c]}.pdf", c, page.kind, page.rows))
                 yield page.template, page.data
 
     files: list[PrintedFile] = []
     for pdf in press.render_many(jobs(), workers if workers is not None else default_workers(len(todo))):
-        path, c, page = made.popleft()
-        files.append(_write(path, page, pdf))
+        path, c, kind, rows = made.popleft()
+        files.append(_write(path, kind, rows, pdf))
         if classes_out is not None:
             classes_out[path] = c
     if classes is None:
