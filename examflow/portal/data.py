@@ -70,7 +70,7 @@ class Snapshot:
         self.db.execute("ATTACH ? AS copy (READ_ONLY)", [str(path)])
         self.setup, self.queries = setup, queries
         self._local = threading.local()
-        self._rows = Memo(CACHE_ENTRIES)
+        self.results = Memo(CACHE_ENTRIES)  # query rows, and values derived from them alone
         self.pages = Memo(PAGE_ENTRIES)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -86,7 +86,7 @@ class Snapshot:
 
     def rows(self, query: str, params: dict) -> list[dict]:
         key = (query, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
-        return self._rows.get(key, lambda: self._fetch(query, params))
+        return self.results.get(key, lambda: self._fetch(query, params))
 
     def _fetch(self, query: str, params: dict) -> list[dict]:
         cur = self.cursor().execute(self.queries[query], params)
@@ -155,8 +155,12 @@ class Reader:
         return self._cells[exam_id]
 
     def classes(self, exam_id: str) -> dict[str, list[dict]]:
-        """class_id -> its visible subjects (cells), in order."""
-        out: dict[str, list[dict]] = {}
-        for c in self.cells(exam_id):
-            out.setdefault(c["class_id"], []).append(c)
-        return out
+        """class_id -> its visible subjects (cells), in order (grouped once per copy and account: a
+        director's 9,000 cells took ~15 ms to group on every request)."""
+        def group() -> dict[str, list[dict]]:
+            out: dict[str, list[dict]] = {}
+            for c in self.cells(exam_id):
+                out.setdefault(c["class_id"], []).append(c)
+            return out
+
+        return self.snapshot.results.get(("classes", exam_id, self.viewer), group)
