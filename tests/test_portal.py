@@ -621,6 +621,9 @@ def test_pages_and_their_log_while_a_run_holds_the_warehouse(world, accounts, as
     rows = [r for r in access_rows(world) if r["what"] == "students" and '"sort": "name"' in r["params"]
             and r["who"] == accounts["head"]]
     assert len(rows) == 1 and rows[0]["outcome"] == "shown"
+    # how far the file was copied is kept in the warehouse: a new process reads only what follows
+    copied = query(world["wh"], 'SELECT max("bytes") FROM audit.fallback_copied WHERE file = ?', [jsonl.name])
+    assert copied == [(jsonl.stat().st_size,)]
 
 
 def test_a_run_waits_for_a_short_audit_write_instead_of_failing(world):
