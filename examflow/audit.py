@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+import logging
+
 import duckdb
 import polars as pl
 
@@ -27,6 +29,7 @@ from examflow.printing import ensure_owner_only_dir
 from examflow.errors import WarehouseBusy
 from examflow.warehouse import SQL_DIR, connect
 
+logger = logging.getLogger("examflow")
 AUDIT_WAIT = 3.0  # seconds to retry while a run holds the warehouse's lock
 
 
@@ -188,7 +191,10 @@ def write(warehouse: Path, log: Log, entries: list[dict], wait: float = AUDIT_WA
         except WarehouseBusy:
             problem = "the warehouse is locked (a pipeline run is writing it)"
         except duckdb.Error as e:
+            # the rows are kept (JSONL) but this is not the expected lock wait: say so, so a broken write
+            # path is seen rather than degrading into the fallback unnoticed
             problem = f"the warehouse could not take it ({type(e).__name__}: {e})"
+            logger.warning("audit.%s: %s", log.table, problem)
     _append_jsonl(jsonl, entries)
     return AuditNote("jsonl", jsonl, f"{problem}: the audit row was appended to {jsonl}; the next audit write that "
                                      f"reaches the warehouse copies it into audit.{log.table}")
