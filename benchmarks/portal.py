@@ -42,6 +42,16 @@ def _run(args: list[str], env: dict) -> None:
     print(f"  {' '.join(args[:2])}: {time.perf_counter() - started:.0f}s", file=sys.stderr)
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), to split the machine's work between
+    the server, this client and everything else."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Session:
     """One teacher in a browser: a keep-alive connection and the session cookie."""
 
@@ -80,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sessions", type=int, default=50)
     p.add_argument("--seconds", type=float, default=120, help="longest load phase (it also ends when the re-run ends)")
     p.add_argument("--max-requests", type=int, default=2000, help="per session")
+    p.add_argument("--threads", type=int, help="the server's --threads (default: examflow serve's own)")
     p.add_argument("--no-rerun", action="store_true", help="baseline: the same load without a run going")
     p.add_argument("--dir", help="work folder (reused when it already holds the generated and run exam)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "portal_results.json"))
@@ -117,8 +128,15 @@ def main(argv: list[str] | None = None) -> int:
             store.reset(tid, PASSWORD)
 
     port = _free_port()
-    server = subprocess.Popen(EXAMFLOW + ["serve", "--host", "127.0.0.1", "--port", str(port), "--threads", "16"],
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Children's output goes to files: a pipe nobody reads fills (64 KiB) and then blocks the child
+    # at its next write (the first version of this benchmark froze the server that way).
+    server_log, rerun_log = work / "portal-server.log", work / "rerun.log"
+    server_cmd = EXAMFLOW + ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    if args.threads:
+        server_cmd += ["--threads", str(args.threads)]
+    with open(server_log, "wb") as out:
+        server = subprocess.Popen(server_cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    load_before = os.getloadavg()
     latencies: dict[str, list[float]] = {"class_report": [], "students": []}
     errors: list[str] = []
     lock = threading.Lock()
@@ -137,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         for s in sessions:
             s.login()
         print(f"{len(sessions)} sessions logged in; re-running {exam_id} while they read", file=sys.stderr)
-        rerun = subprocess.Popen(EXAMFLOW + ["run", str(current), "--no-printouts"] if not args.no_rerun else
-                                 [sys.executable, "-c", f"import time; time.sleep({args.seconds})"],
-                                 env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(rerun_log, "wb") as out:
+            rerun = subprocess.Popen(EXAMFLOW + ["run", str(current), "--no-printouts"] if not args.no_rerun else
+                                     [sys.executable, "-c", f"import time; time.sleep({args.seconds})"],
+                                     env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         run_started = time.monotonic()
         stop = threading.Event()
 
@@ -164,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                             errors.append(f"{kind} {path}: {status}")
 
         threads = [threading.Thread(target=load, args=(s,), daemon=True) for s in sessions]
+        server_cpu, client_cpu = _cpu_seconds(server.pid), _cpu_seconds(os.getpid())
         started = time.monotonic()
         for t in threads:
             t.start()
@@ -175,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         for t in threads:
             t.join(timeout=60)
         load_seconds = time.monotonic() - started
+        load_during = os.getloadavg()
+        if server_cpu is not None:
+            server_cpu = _cpu_seconds(server.pid) - server_cpu
+            client_cpu = _cpu_seconds(os.getpid()) - client_cpu
         rerun_code = rerun.wait(timeout=900)
     finally:
         server.terminate()
@@ -186,11 +210,15 @@ def main(argv: list[str] | None = None) -> int:
                 "p95_ms": round(xs[int(0.95 * (len(xs) - 1))], 1) if xs else None,
                 "max_ms": round(xs[-1], 1) if xs else None}
 
+    n = len(latencies["class_report"]) + len(latencies["students"])
     result = {
         "at": time.strftime("%Y-%m-%d %H:%M"), "students": args.students, "sessions": args.sessions,
         "cpus": os.cpu_count(), "load_seconds": round(load_seconds, 1),
+        "loadavg_before": [round(x, 2) for x in load_before], "loadavg_end_of_load": [round(x, 2) for x in load_during],
         "rerun_seconds": round(run_seconds, 1) if run_seconds else None, "rerun_exit_code": rerun_code,
         "class_report": summary(latencies["class_report"]), "students_list": summary(latencies["students"]),
+        "server_cpu_ms_per_request": round(1000 * server_cpu / n, 1) if server_cpu is not None and n else None,
+        "client_cpu_ms_per_request": round(1000 * client_cpu / n, 1) if client_cpu is not None and n else None,
         "with_rerun": not args.no_rerun, "errors": len(errors), "first_errors": errors[:5],
     }
     print(json.dumps(result, indent=1, ensure_ascii=False))

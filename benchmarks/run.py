@@ -1,7 +1,10 @@
 """examflow benchmark: generate exam folders at three scales and measure, in the same run, the
-floor (the fastest plain read of the export files), the pipeline (`examflow run --no-printouts`
-through Dagster), the printouts, peak memory of the whole process tree, warehouse size and a
-per-asset breakdown from Dagster's own event log.
+floor (the fastest plain read of the export files), the reference peer (benchmarks/reference.py: one
+plain DuckDB script computing scores, totals, ranks, class statistics and item analysis from the same
+exports), the pipeline (`examflow run --no-printouts` through Dagster), the printouts, peak memory of
+the whole process tree, warehouse size and a per-asset breakdown from Dagster's own event log. The
+machine is shared: the 1-minute load average is recorded with every figure, and the ratios
+(pipeline / floor, pipeline / reference) are taken within one run.
 
     .venv/bin/python benchmarks/run.py                 # S, M, J and L
     .venv/bin/python benchmarks/run.py --scales M,J --runs 1
@@ -66,6 +69,11 @@ def timed(cmd: list[str], env: dict) -> tuple[float, int, str]:
     return time.perf_counter() - started, peak, out
 
 
+def load_average() -> float:
+    """The 1-minute load average: on a shared 2-core machine a figure means little without it."""
+    return round(os.getloadavg()[0], 2)
+
+
 def floor_seconds(folder: Path) -> dict:
     """The fastest plain read of the exam's export files into memory: DuckDB's read_csv and polars'
     read_csv (GBK files decoded first, as any reader must), XLSX through calamine."""
@@ -95,7 +103,7 @@ def floor_seconds(folder: Path) -> dict:
         con.close()
         results[engine] = time.perf_counter() - started
     return {"seconds": min(results.values()), "by_engine": results, "files": len(files),
-            "bytes": sum(p.stat().st_size for p in files)}
+            "bytes": sum(p.stat().st_size for p in files), "load_average": load_average()}
 
 
 def run_scale(name: str, students: int, runs: int, work: Path) -> dict:
@@ -115,6 +123,7 @@ def run_scale(name: str, students: int, runs: int, work: Path) -> dict:
     result = {"students": students, "schools": schools, "floor": floor_seconds(current)}
     print(f"[{name}] floor {result['floor']['seconds']:.2f}s", flush=True)
     pipeline, printout, print_steps, peaks, sizes, breakdown = [], [], [], [], [], {}
+    reference, loads = [], []
     for i in range(runs):
         run_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-", dir=work))
         # no DAGSTER_HOME: `examflow run` as an exam office runs it (an ephemeral instance); the
@@ -123,8 +132,14 @@ def run_scale(name: str, students: int, runs: int, work: Path) -> dict:
         env.update({"EXAMFLOW_WAREHOUSE": str(run_dir / "warehouse.duckdb"), "EXAMFLOW_OUTPUT": str(run_dir / "out")})
         steps = run_dir / "steps.json"
         run = [str(BIN / "examflow"), "run", "--timings", str(steps)]
+        loads.append(load_average())
+        seconds, _, _ = timed([sys.executable, str(ROOT / "benchmarks" / "reference.py"), str(current),
+                               "--db", str(run_dir / "reference.duckdb")], env)
+        reference.append(seconds)
         timed([*run, str(previous), "--no-printouts"], env)  # ranks to change against
+        loads.append(load_average())
         seconds, peak, _ = timed([*run, str(current), "--no-printouts"], env)
+        loads.append(load_average())
         pipeline.append(seconds)
         peaks.append(peak)
         breakdown = json.loads(steps.read_text())
@@ -136,13 +151,16 @@ def run_scale(name: str, students: int, runs: int, work: Path) -> dict:
             breakdown.update(prints)
             print_steps.append(sum(prints.values()))
         sizes.append((run_dir / "warehouse.duckdb").stat().st_size)
-        print(f"[{name}] run {i + 1}: pipeline {pipeline[-1]:.1f}s"
-              + (f", with printouts {printout[-1]:.1f}s (printout steps {print_steps[-1]:.1f}s)" if printout else "") + f", peak {peak / 2**30:.2f} GiB", flush=True)
+        print(f"[{name}] run {i + 1}: reference {reference[-1]:.1f}s, pipeline {pipeline[-1]:.1f}s"
+              + (f", with printouts {printout[-1]:.1f}s (printout steps {print_steps[-1]:.1f}s)" if printout else "") + f", peak {peak / 2**30:.2f} GiB, load {loads[-1]}", flush=True)
         shutil.rmtree(run_dir, ignore_errors=True)
     med = statistics.median(pipeline)
     result.update({
         "pipeline_seconds": pipeline, "pipeline_median": med,
         "pipeline_over_floor": med / result["floor"]["seconds"],
+        "reference_seconds": reference, "reference_median": statistics.median(reference),
+        "pipeline_over_reference": med / statistics.median(reference),
+        "load_average": {"min": min(loads), "max": max(loads), "samples": loads},
         "run_with_printouts_seconds": printout, "run_with_printouts_median": statistics.median(printout) if printout else None,
         "printout_steps_seconds": print_steps, "printout_steps_median": statistics.median(print_steps) if print_steps else None,
         "peak_rss_gib": max(peaks) / 2**30, "warehouse_mb": statistics.median(sizes) / 1e6,
@@ -168,15 +186,21 @@ def main() -> int:
         results["scales"][name] = run_scale(name, SCALES[name], runs, work)
         Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print()
-    print(f"{'scale':<6}{'students':>9}{'floor s':>9}{'pipeline s':>12}{'× floor':>9}{'+printouts s':>14}{'printouts s':>13}"
-          f"{'peak GiB':>10}{'wh MB':>8}{'s/10k':>8}")
+    print(f"{'scale':<6}{'students':>9}{'floor s':>9}{'ref s':>8}{'pipeline s':>12}{'× floor':>9}{'× ref':>7}"
+          f"{'+printouts s':>14}{'printouts s':>13}{'peak GiB':>10}{'wh MB':>8}{'s/10k':>8}{'load':>12}")
     for name, r in results["scales"].items():
         po, ps = r["run_with_printouts_median"], r["printout_steps_median"]
-        print(f"{name:<6}{r['students']:>9}{r['floor']['seconds']:>9.2f}{r['pipeline_median']:>12.1f}"
-              f"{r['pipeline_over_floor']:>9.1f}{(f'{po:.1f}' if po else '—'):>14}{(f'{ps:.1f}' if ps else '—'):>13}"
+        load = f"{r['load_average']['min']}–{r['load_average']['max']}"
+        print(f"{name:<6}{r['students']:>9}{r['floor']['seconds']:>9.2f}{r['reference_median']:>8.1f}"
+              f"{r['pipeline_median']:>12.1f}{r['pipeline_over_floor']:>9.1f}{r['pipeline_over_reference']:>7.1f}"
+              f"{(f'{po:.1f}' if po else '—'):>14}{(f'{ps:.1f}' if ps else '—'):>13}"
               f"{r['peak_rss_gib']:>10.2f}"
-              f"{r['warehouse_mb']:>8.0f}{r['seconds_per_10k_students']:>8.2f}")
-    m, j = results["scales"].get("M"), results["scales"].get("J")
+              f"{r['warehouse_mb']:>8.0f}{r['seconds_per_10k_students']:>8.2f}{load:>12}")
+    m, j, big = (results["scales"].get(k) for k in ("M", "J", "L"))
+    if m and big:
+        results["l_over_m"] = big["pipeline_median"] / m["pipeline_median"]
+        Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False))
+        print(f"\nL over M (pipeline, 10× the students): × {results['l_over_m']:.1f}")
     if m and j:
         ratios = {"pipeline": j["pipeline_median"] / m["pipeline_median"],
                   "run_with_printouts": j["run_with_printouts_median"] / m["run_with_printouts_median"]}

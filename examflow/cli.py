@@ -424,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", parents=[common], help="the teacher portal on the analysts' copy (loopback by default)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; the school LAN: its address)")
     s.add_argument("--port", type=int, default=8765)
-    s.add_argument("--threads", type=int, default=8, help="requests served at once (default 8)")
+    s.add_argument("--threads", type=int, help="requests worked on at once (default 16)")
     s.add_argument("--secure-cookies", action="store_true", help="mark the session cookie Secure (behind a TLS proxy)")
     s.set_defaults(func=cmd_serve)
 

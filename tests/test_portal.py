@@ -317,6 +317,30 @@ def test_each_role_sees_exactly_its_scope(world, accounts, as_role, role):
         assert c.get(f"/exam/{exam}/student/{sid}").status_code == (200 if cl in want_classes else 404)
 
 
+def test_a_page_made_for_a_wider_scope_is_never_served_to_a_narrower_one(world, accounts, as_role):
+    """Class pages are rendered once per published copy: the office's view of a class (every subject)
+    comes first, then a subject teacher of that class asks for the same pages — and sees only their
+    subject; every view, the repeated ones included, writes its own audit row."""
+    tid = accounts["teacher"]
+    cl, subject = sorted(cell for role, cell in world["roles"][tid] if role == "teacher")[0]
+    exam = world["exam"]
+    office, teacher = as_role("office"), as_role("teacher")
+    wide = office.get(f"/exam/{exam}/class/{cl}/students?sort=student_id&order=asc").text
+    assert len(set(re.findall(r'sort=([a-z_]+)&amp;order', wide)) - {"student_id", "name"}) > 2
+    office.get(f"/exam/{exam}/class/{cl}/?subject={subject}")
+    before = len(access_rows(world))
+    for _ in range(2):
+        listing = teacher.get(f"/exam/{exam}/class/{cl}/students?sort=student_id&order=asc")
+        report = teacher.get(f"/exam/{exam}/class/{cl}/?subject={subject}")
+        assert listing.status_code == 200 and report.status_code == 200
+        header = re.search(r"<thead>(.*?)</thead>", listing.text, re.S).group(1)
+        assert set(re.findall(r'sort=([a-z_]+)&amp;order', header)) - {"student_id", "name"} == {subject}
+        quant = re.search(r"班级与年级对比</h2>\s*<table.*?<tbody>(.*?)</tbody>", report.text, re.S).group(1)
+        assert set(re.findall(r'<tr><td class="text">([^<]+)</td>', quant)) == {names(world)[subject]}
+    mine = [(r["what"], r["outcome"]) for r in access_rows(world)[before:] if r["who"] == tid]
+    assert mine == [("students", "shown"), ("class_report", "shown")] * 2
+
+
 def test_class_report_figures_and_chart(world, accounts, as_role):
     c = as_role("head")
     tid = accounts["head"]
@@ -597,6 +621,9 @@ def test_pages_and_their_log_while_a_run_holds_the_warehouse(world, accounts, as
     rows = [r for r in access_rows(world) if r["what"] == "students" and '"sort": "name"' in r["params"]
             and r["who"] == accounts["head"]]
     assert len(rows) == 1 and rows[0]["outcome"] == "shown"
+    # how far the file was copied is kept in the warehouse: a new process reads only what follows
+    copied = query(world["wh"], 'SELECT max("bytes") FROM audit.fallback_copied WHERE file = ?', [jsonl.name])
+    assert copied == [(jsonl.stat().st_size,)]
 
 
 def test_a_run_waits_for_a_short_audit_write_instead_of_failing(world):

@@ -59,21 +59,21 @@ def create_app(warehouse: str | Path | None = None, output: str | Path | None = 
     app.register_error_handler(CSRFError, csrf_refused)
     app.after_request(headers)
     app.jinja_env.globals.update(ROLE_ZH=ROLE_ZH, current_account=current_account)
-    app.jinja_env.filters.update(num=_num, pct=_pct, signed=_signed, track=lambda t: TRACK_ZH.get(t, t))
+    app.jinja_env.filters.update(num=num, pct=pct, signed=signed, track=lambda t: TRACK_ZH.get(t, t))
     return app
 
 
-def _num(v, digits: int = 1) -> str:
+def num(v, digits: int = 1) -> str:
     if v is None:
         return "—"
     return f"{v:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{v:.0f}"
 
 
-def _pct(v) -> str:
+def pct(v) -> str:
     return "—" if v is None else f"{v * 100:.1f}%"
 
 
-def _signed(v) -> str:
+def signed(v) -> str:
     return "" if v is None else f"{v:+.0f}"
 
 

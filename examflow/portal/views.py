@@ -4,11 +4,15 @@ answers the same 404 as one that does not exist, and the refusal is logged; page
 rows and downloads are logged too (audit.access)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, send_file
+from typing import NamedTuple
+from urllib.parse import quote
+
+from flask import Blueprint, render_template, request, send_file, url_for
+from markupsafe import Markup
 
 from examflow import extracts
 from examflow.portal import charts
-from examflow.portal.app import audit, current_account, login_required, portal, refuse, viewer
+from examflow.portal.app import audit, current_account, login_required, num, portal, refuse, signed, viewer
 from examflow.portal.data import NoCopy, Reader
 from examflow.status import exam_status
 
@@ -76,6 +80,14 @@ def exam(exam_id: str):
 
 
 # ------------------------------------------------------------------------------------ class report
+def _page_part(r: Reader, key: tuple, build) -> tuple[Markup, int]:
+    """The part of a class page below its header and tabs, and the number of student rows it shows,
+    made once per published copy: `key` names everything it depends on (the page, exam, class, the
+    subjects shown — already checked against the account's cells — and the page's options), and the
+    copy never changes. The caller still checks scope and writes the audit row on every request."""
+    return r.snapshot.pages.get(key, build)
+
+
 @bp.route("/exam/<exam_id>/class/<class_id>/")
 @login_required
 def class_report(exam_id: str, class_id: str):
@@ -85,16 +97,31 @@ def class_report(exam_id: str, class_id: str):
     if chosen not in subjects:
         refuse("class_report", "subject outside scope or unknown", exam_id, class_id=class_id,
                subject=chosen)
-    p = {"exam_id": exam_id, "class_id": class_id, "subjects": subjects}
+    part, shown = _page_part(r, ("class_report", exam_id, class_id, tuple(subjects), chosen),
+                             lambda: _class_report_part(r, e, class_id, cells, chosen))
+    audit("shown", "class_report", {"class_id": class_id, "subject": chosen}, exam_id, rows=shown)
+    return render_template("class_page.html", page_title="班级报告", exam=e, class_id=class_id, part=part)
+
+
+def _class_report_part(r: Reader, e: dict, class_id: str, cells: list[dict], chosen: str) -> tuple[Markup, int]:
+    subjects = [c["subject"] for c in cells]
+    p = {"exam_id": e["exam_id"], "class_id": class_id, "subjects": subjects}
     quant = r.rows("class_quant", **p)
     bands = r.rows("rank_bands", **p) if "total" in subjects else []
     lines = r.rows("line_analysis", **p)
     borderline = r.rows("borderline", **p)
-    dist = r.rows("distribution", exam_id=exam_id, class_id=class_id, subject=chosen, bins=BINS)
+    dist = r.rows("distribution", exam_id=e["exam_id"], class_id=class_id, subject=chosen, bins=BINS)
     chart = _distribution_chart(dist, class_id, next(c["subject_name"] for c in cells if c["subject"] == chosen))
-    audit("shown", "class_report", {"class_id": class_id, "subject": chosen}, exam_id, rows=len(borderline))
-    return render_template("class_report.html", page_title="班级报告", exam=e, class_id=class_id, cells=cells, chosen=chosen, quant=quant,
-                           bands=bands, lines=lines, borderline=borderline, chart=chart)
+    html = render_template("class_report.html", exam=e, cells=cells, chosen=chosen, quant=quant, bands=bands,
+                           lines=lines, borderline=borderline, chart=chart, student_href=_student_href(e["exam_id"]))
+    return Markup(html), len(borderline)
+
+
+def _student_href(exam_id: str):
+    """A student's page link: url_for once per page, the id quoted into it per row (url_for per row
+    was a third of the student list's time)."""
+    base = url_for("pages.student", exam_id=exam_id, student_id="-")[:-1]
+    return lambda student_id: base + quote(str(student_id), safe="")
 
 
 def _distribution_chart(dist: list[dict], class_id: str, subject_name: str):
@@ -114,6 +141,16 @@ def _distribution_chart(dist: list[dict], class_id: str, subject_name: str):
 
 
 # ------------------------------------------------------------------------------------ students
+class StudentRow(NamedTuple):
+    """One line of the student list, ready to print: per subject shown, (score, rank, change) of an
+    ok score, (status,) otherwise, or () for a subject the student does not sit."""
+
+    href: str
+    student_id: str
+    name: str
+    cells: list[tuple]
+
+
 @bp.route("/exam/<exam_id>/class/<class_id>/students")
 @login_required
 def students(exam_id: str, class_id: str):
@@ -123,9 +160,16 @@ def students(exam_id: str, class_id: str):
     order = request.args.get("order") or ("asc" if sort in SORTS else "desc")
     if (sort not in SORTS and sort not in subjects) or order not in ("asc", "desc"):
         refuse("students", "unknown sort", exam_id, class_id=class_id, sort=sort, order=order)
-    long = r.rows("students", exam_id=exam_id, class_id=class_id, subjects=subjects)
+    part, shown = _page_part(r, ("students", exam_id, class_id, tuple(subjects), sort, order),
+                             lambda: _students_part(r, e, class_id, cells, sort, order))
+    audit("shown", "students", {"class_id": class_id, "sort": sort, "order": order}, exam_id, rows=shown)
+    return render_template("class_page.html", page_title="学生成绩", exam=e, class_id=class_id, part=part)
+
+
+def _students_part(r: Reader, e: dict, class_id: str, cells: list[dict], sort: str, order: str) -> tuple[Markup, int]:
+    subjects = [c["subject"] for c in cells]
     table: dict[str, dict] = {}
-    for row in long:
+    for row in r.rows("students", exam_id=e["exam_id"], class_id=class_id, subjects=subjects):
         s = table.setdefault(row["student_id"], {"student_id": row["student_id"], "name": row["name"], "cells": {}})
         if row["subject"] is not None:
             s["cells"][row["subject"]] = row
@@ -140,9 +184,19 @@ def students(exam_id: str, class_id: str):
     rows.sort(key=key, reverse=order == "desc")
     if order == "desc":  # blanks last either way
         rows.sort(key=lambda s: key(s)[0])
-    audit("shown", "students", {"class_id": class_id, "sort": sort, "order": order}, exam_id, rows=len(rows))
-    return render_template("students.html", page_title="学生成绩", exam=e, class_id=class_id, cells=cells, rows=rows, sort=sort, order=order,
-                           status_zh=STATUS_ZH)
+    href = _student_href(e["exam_id"])
+    lines = [StudentRow(href(s["student_id"]), s["student_id"], s["name"],
+                        [_student_cell(s["cells"].get(subject)) for subject in subjects]) for s in rows]
+    html = render_template("students.html", exam=e, class_id=class_id, cells=cells, rows=lines, sort=sort, order=order)
+    return Markup(html), len(lines)
+
+
+def _student_cell(x: dict | None) -> tuple:
+    if x is None:
+        return ()
+    if x["status"] != "ok":
+        return (STATUS_ZH.get(x["status"], x["status"]),)
+    return (num(x["score"]), num(x["grade_rank"], 0), signed(x["rank_change"]))
 
 
 @bp.route("/exam/<exam_id>/student/<student_id>")

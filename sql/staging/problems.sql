@@ -4,16 +4,24 @@ WITH so AS (
     SELECT * FROM staging.script_owners WHERE exam_id = getvariable('exam_id')
 ), subj AS (
     SELECT * FROM raw.subjects WHERE exam_id = getvariable('exam_id')
+), flagged_refs AS (
+    -- the (few) exam numbers with a flagged mark row, per subject
+    SELECT DISTINCT subject, exam_no FROM staging.marks WHERE exam_id = getvariable('exam_id') AND flag IS NOT NULL
+), named AS MATERIALIZED (
+    -- the item rows a problem names, picked before any join: a filter that reads a correlated subquery
+    -- was planned after the join to their scripts, which then carried every item row of the exam (8 M
+    -- per 50,000 students, spilling to disk at 500,000)
+    SELECT i.* FROM staging.item_scores i
+    LEFT JOIN flagged_refs f ON f.subject = i.subject AND f.exam_no = i.mark_ref
+    WHERE i.exam_id = getvariable('exam_id')
+      AND (i.item_problem IS NOT NULL OR (i.choice_conflict AND i.present) OR (i.present AND f.exam_no IS NOT NULL))
 ), isc AS (
     -- the item rows a problem names, with their script's and item's details
     SELECT i.*, so.script_ref, so.exam_no AS scanned_exam_no, so.source_file, so.source_row, so.image, it.full_marks,
         CASE WHEN i.type = 'subjective' THEN i.mark_ref ELSE so.script_ref END AS problem_ref
-    FROM staging.item_scores i
+    FROM named i
     JOIN so ON so.script_no = i.script_no
     JOIN raw.items it ON it.exam_id = i.exam_id AND it.subject = i.subject AND it.item = i.item
-    WHERE i.exam_id = getvariable('exam_id') AND (i.item_problem IS NOT NULL OR (i.choice_conflict AND i.present)
-        OR (i.present AND i.mark_ref IN (SELECT exam_no FROM staging.marks m WHERE m.exam_id = i.exam_id
-                                         AND m.subject = i.subject AND m.flag IS NOT NULL)))
 ), marked AS (
     SELECT DISTINCT subject, exam_no FROM staging.marks WHERE exam_id = getvariable('exam_id') AND is_marked
 ), script_level AS (
