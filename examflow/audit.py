@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
-
-import logging
 
 import duckdb
 import polars as pl

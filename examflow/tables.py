@@ -248,9 +248,10 @@ def _read_xlsx(path: Path, name: str, kinds: list[str]) -> tuple[list[str], int,
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        parts = _sheet_parts(path)
         try:
             found = next(((ws.title, *h) for ws in wb.worksheets
-                          if (h := _xlsx_header(ws, kinds, _merged_ranges(path, ws.title)))), None)
+                          if (h := _xlsx_header(ws, kinds, _merged_ranges(path, parts.get(ws.title))))), None)
         finally:
             wb.close()
         if found is None:
@@ -334,14 +335,13 @@ def _sheet_parts(path: Path) -> dict[str, str]:
         return out
 
 
-def _merged_ranges(path: Path, title: str) -> list[tuple[int, int, int, int]]:
+def _merged_ranges(path: Path, part: str | None) -> list[tuple[int, int, int, int]]:
     """(min_col, min_row, max_col, max_row) of the sheet's merged cells. openpyxl's read-only sheets do
-    not expose them; they follow the cell data in the sheet XML, which is scanned here in chunks."""
+    not expose them; they follow the cell data in the sheet XML (`part`, from _sheet_parts), scanned here in chunks."""
     import zipfile
 
     from openpyxl.utils.cell import range_boundaries
 
-    part = _sheet_parts(path).get(title)
     if part is None:
         return []
     with zipfile.ZipFile(path) as z, z.open(part) as f:
