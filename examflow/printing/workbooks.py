@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import polars as pl
 
@@ -99,8 +99,10 @@ def _track_order(t: Any) -> int:
     return TRACK_ORDER.get(str(t), 3)
 
 
-def _label_rows(rows: list[dict[str, Any]], data: ExamData) -> None:
-    """Add printable labels in place: 班级 / 类别 / 学科."""
+def _labelled_rows(frame: pl.DataFrame, data: ExamData, label: Callable[[dict[str, Any]], None] | None = None,
+                   keep: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+    """The table's rows (those `keep` keeps) with printable labels: 班级 / 类别 / 学科, then `label`'s."""
+    rows = [r for r in frame.to_dicts() if keep is None or keep(r)]
     for r in rows:
         if "class_id" in r:
             r["_class"] = class_label(r["class_id"])
@@ -108,6 +110,30 @@ def _label_rows(rows: list[dict[str, Any]], data: ExamData) -> None:
             r["_track"] = track_label(r["track"])
         if "subject" in r:
             r["_subject"] = data.subject_name(r["subject"])
+        if label is not None:
+            label(r)
+    return rows
+
+
+def _table_sheet(wb: WorkbookWriter, data: ExamData, notes: Notes | None, workbook: str, table: str, sheet: str,
+                 columns: Sequence[Column], sort: Callable[[dict[str, Any]], Any], title: str, *,
+                 keep: Callable[[dict[str, Any]], bool] | None = None,
+                 label: Callable[[dict[str, Any]], None] | None = None,
+                 links: Callable[[list[dict[str, Any]]], Mapping[str, Sequence[str | None]]] | None = None,
+                 below: Sequence[str] = ()) -> list[dict[str, Any]] | None:
+    """The shape most sheets share: mart.`table`'s rows (kept, labelled, sorted) under the columns the
+    table has; the derived `_` columns always. When the warehouse lacks the table the sheet is
+    skipped and, unless `notes` is None, the 说明 sheet says so. Returns the rows written."""
+    frame = data.table(table)
+    if frame is None:
+        if notes is not None:
+            notes.missing(workbook, sheet, table)
+        return None
+    rows = _labelled_rows(frame, data, label, keep)
+    rows.sort(key=sort)
+    cols = _present(columns, frame.columns, (c.key for c in columns if c.key.startswith("_")))
+    wb.add_table(sheet, rows, cols, title=f"{data.title} {title}", links=links(rows) if links else None, below=below)
+    return rows
 
 
 def _note_sheet(wb: WorkbookWriter, workbook: str, notes: Notes, extra: Sequence[str] = ()) -> None:
@@ -256,6 +282,25 @@ def _quant_sort(r: dict[str, Any]) -> tuple:
     return (_track_order(r.get("track")), class_key(r.get("class_id")))
 
 
+CUT_LINE_COLUMNS = [Column("_track", "类别"), Column("line", "线"), Column("_rule", "划线方式"),
+                    Column("line_score", "分数线", "score"), Column("n_over", "上线人数", "int"),
+                    Column("band", "临界分差", "score")]
+LINE_COLUMNS = [Column("_track", "类别"), Column("line", "线"), Column("_class", "班级"), Column("_subject", "学科"),
+                Column("effective_score", "有效分", "score"), Column("n_over_line", "上线人数", "int"),
+                Column("single_over", "单上线", "int"), Column("double_over", "双上线", "int"),
+                Column("hit_rate", "命中率", "rate"), Column("contribution_rate", "贡献率", "rate")]
+BORDERLINE_COLUMNS = [Column("_track", "类别"), Column("line", "线"), Column("line_score", "分数线", "score"),
+                      Column("_class", "班级"), Column("student_id", "学号", "id"), Column("_name", "姓名"),
+                      Column("total", "总分", "score"), Column("distance", "与线差", "score"),
+                      Column("grade_rank", "年级名次", "rank")]
+
+
+def _rule_label(r: dict[str, Any]) -> None:
+    """How a line was drawn: 前N名 or 给定分数."""
+    rule, value = r.get("rule"), r.get("rule_value")
+    r["_rule"] = f"前{int(value)}名" if rule == "top" and value is not None else "给定分数" if rule == "score" else (rule or "")
+
+
 def write_class_quant(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
     name = "班级量化表.xlsx"
     title = data.title
@@ -264,8 +309,7 @@ def write_class_quant(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
         if cq is None:
             notes.missing(name, "班级量化", "class_quant")
         else:
-            rows = cq.to_dicts()
-            _label_rows(rows, data)
+            rows = _labelled_rows(cq, data)
             cols = _present(QUANT_COLUMNS, cq.columns, ("_class", "_track"))
             codes = sorted({r["subject"] for r in rows}, key=lambda c: (c != "total", data.subject_order(c)))
             for code in codes or ["total"]:
@@ -289,53 +333,19 @@ def write_class_quant(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
                 Column(f"top{t}", f"前{t}名", "int") for t in tops]
             wb.add_table("名次段", rows, cols, title=f"{title} 名次段（总分年级前N名人数）")
         # 划线 and 上线分析
-        cl = data.table("cut_lines")
-        if cl is None:
-            notes.missing(name, "划线", "cut_lines")
-        else:
-            rows = cl.to_dicts()
-            for r in rows:
-                r["_track"] = track_label(r.get("track"))
-                rule, value = r.get("rule"), r.get("rule_value")
-                r["_rule"] = (f"前{int(value)}名" if rule == "top" and value is not None
-                              else "给定分数" if rule == "score" else (rule or ""))
-            rows.sort(key=lambda r: (_track_order(r.get("track")), _nulls_last(r.get("line_no"))))
-            cols = _present([Column("_track", "类别"), Column("line", "线"), Column("_rule", "划线方式"),
-                             Column("line_score", "分数线", "score"), Column("n_over", "上线人数", "int"),
-                             Column("band", "临界分差", "score")], cl.columns, ("_track", "_rule"))
-            wb.add_table("划线", rows, cols, title=f"{title} 划线")
-        la = data.table("line_analysis")
-        if la is None:
-            notes.missing(name, "上线分析", "line_analysis")
-        else:
-            rows = [r for r in la.to_dicts() if r.get("subject") == "total" or r.get("effective_score") is not None]
-            _label_rows(rows, data)
-            rows.sort(key=lambda r: (_track_order(r.get("track")), _nulls_last(r.get("line_no")), r.get("line") or "",
+        _table_sheet(wb, data, notes, name, "cut_lines", "划线", CUT_LINE_COLUMNS, title="划线", label=_rule_label,
+                     sort=lambda r: (_track_order(r.get("track")), _nulls_last(r.get("line_no"))))
+        _table_sheet(wb, data, notes, name, "line_analysis", "上线分析", LINE_COLUMNS,
+                     title="上线分析（单上线、双上线、命中率、贡献率）",
+                     keep=lambda r: r.get("subject") == "total" or r.get("effective_score") is not None,
+                     sort=lambda r: (_track_order(r.get("track")), _nulls_last(r.get("line_no")), r.get("line") or "",
                                      class_key(r.get("class_id")), r.get("subject") != "total",
                                      data.subject_order(r.get("subject"))))
-            cols = _present([Column("_track", "类别"), Column("line", "线"), Column("_class", "班级"),
-                             Column("_subject", "学科"), Column("effective_score", "有效分", "score"),
-                             Column("n_over_line", "上线人数", "int"), Column("single_over", "单上线", "int"),
-                             Column("double_over", "双上线", "int"), Column("hit_rate", "命中率", "rate"),
-                             Column("contribution_rate", "贡献率", "rate")], la.columns,
-                            ("_track", "_class", "_subject"))
-            wb.add_table("上线分析", rows, cols, title=f"{title} 上线分析（单上线、双上线、命中率、贡献率）")
-        bl = data.table("borderline")
-        if bl is None:
-            notes.missing(name, "临界生", "borderline")
-        else:
-            names = {r["student_id"]: r.get("name") for r in _rows(data.table("students"))}
-            rows = bl.to_dicts()
-            _label_rows(rows, data)
-            for r in rows:
-                r["_name"] = names.get(r["student_id"])
-            rows.sort(key=lambda r: (_track_order(r.get("track")), _nulls_last(r.get("line_no")), r.get("line") or "",
+        names = {r["student_id"]: r.get("name") for r in _rows(data.table("students"))}
+        _table_sheet(wb, data, notes, name, "borderline", "临界生", BORDERLINE_COLUMNS, title="临界生",
+                     label=lambda r: r.update(_name=names.get(r["student_id"])),
+                     sort=lambda r: (_track_order(r.get("track")), _nulls_last(r.get("line_no")), r.get("line") or "",
                                      class_key(r.get("class_id")), -(r.get("distance") or 0), r["student_id"]))
-            cols = _present([Column("_track", "类别"), Column("line", "线"), Column("line_score", "分数线", "score"),
-                             Column("_class", "班级"), Column("student_id", "学号", "id"), Column("_name", "姓名"),
-                             Column("total", "总分", "score"), Column("distance", "与线差", "score"),
-                             Column("grade_rank", "年级名次", "rank")], bl.columns, ("_track", "_class", "_name"))
-            wb.add_table("临界生", rows, cols, title=f"{title} 临界生")
         _note_sheet(wb, name, notes)
     return wb.printed  # type: ignore[return-value]
 
@@ -389,6 +399,13 @@ def formula_lines(data: ExamData) -> list[str]:
     return lines
 
 
+MARKER_COLUMNS = [Column("_subject", "学科"), Column("item", "题号", "id"), Column("marker", "阅卷人工号", "id"),
+                  Column("marker_name", "阅卷人"), Column("_role", "评次"), Column("n_marked", "阅卷量", "int"),
+                  Column("mean", "平均给分", "decimal"), Column("sd", "标准差", "decimal"),
+                  Column("n_double", "双评卷数", "int"), Column("disagreement_rate", "超差率", "rate"),
+                  Column("mean_abs_diff", "平均分差", "decimal"), Column("n_overruled", "被仲裁数", "int")]
+
+
 def write_teacher_quant(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
     name = "教师量化表.xlsx"
     title = data.title
@@ -400,11 +417,7 @@ def write_teacher_quant(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
         if tq is None:
             notes.missing(name, "教师量化", "teacher_quant")
         else:
-            rows = tq.to_dicts()
-            _label_rows(rows, data)
-            for r in rows:
-                if r.get("class_id") == "*":
-                    r["_class"] = "合计"
+            rows = _labelled_rows(tq, data, lambda r: r.update(_class="合计") if r.get("class_id") == "*" else None)
             teach = sorted((r for r in rows if r.get("role") != "head"),
                            key=lambda r: (data.subject_order(r.get("subject")), r.get("teacher_id") or "",
                                           r.get("class_id") == "*", class_key(r.get("class_id"))))
@@ -437,26 +450,14 @@ def write_teacher_quant(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
             hcols += _present([Column("value_added", "增值", "decimal"), Column("quant_score", "量化分", "decimal"),
                                Column("quant_rank", "量化名次", "rank")], tq.columns)
             wb.add_table("班主任量化", heads, hcols, title=f"{title} 班主任量化（班级总分）", below=formula)
+        roles = list(MARKER_ROLE)
         mq = data.table("marker_quality")
-        if mq is None:
-            notes.missing(name, "阅卷质量", "marker_quality")
-        else:
-            rows = mq.to_dicts()
-            _label_rows(rows, data)
-            roles = list(MARKER_ROLE)
-            for r in rows:
-                r["_role"] = MARKER_ROLE.get(r.get("role"), r.get("role"))
-            rows.sort(key=lambda r: (data.subject_order(r.get("subject")), _item_key(r.get("item")),
-                                     r.get("marker") or "",
+        with_role = mq is not None and "role" in mq.columns
+        _table_sheet(wb, data, notes, name, "marker_quality", "阅卷质量",
+                     [c for c in MARKER_COLUMNS if with_role or c.key != "_role"], title="阅卷质量",
+                     label=lambda r: r.update(_role=MARKER_ROLE.get(r.get("role"), r.get("role"))),
+                     sort=lambda r: (data.subject_order(r.get("subject")), _item_key(r.get("item")), r.get("marker") or "",
                                      roles.index(r["role"]) if r.get("role") in roles else len(roles)))
-            cols = _present([Column("_subject", "学科"), Column("item", "题号", "id"), Column("marker", "阅卷人工号", "id"),
-                             Column("marker_name", "阅卷人"), Column("_role", "评次"), Column("n_marked", "阅卷量", "int"),
-                             Column("mean", "平均给分", "decimal"), Column("sd", "标准差", "decimal"),
-                             Column("n_double", "双评卷数", "int"), Column("disagreement_rate", "超差率", "rate"),
-                             Column("mean_abs_diff", "平均分差", "decimal"),
-                             Column("n_overruled", "被仲裁数", "int")], mq.columns,
-                            ("_subject",) + (("_role",) if "role" in mq.columns else ()))
-            wb.add_table("阅卷质量", rows, cols, title=f"{title} 阅卷质量")
         _note_sheet(wb, name, notes)
     return wb.printed  # type: ignore[return-value]
 
@@ -468,63 +469,43 @@ def _item_key(item: Any) -> tuple:
 # --------------------------------------------------------------------------------------------
 # 小题分析
 # --------------------------------------------------------------------------------------------
+ITEM_COLUMNS = [Column("_subject", "学科"), Column("item", "题号", "id"), Column("_type", "题型"),
+                Column("full_marks", "满分", "score"), Column("knowledge", "知识点"), Column("n", "人数", "int"),
+                Column("mean", "平均分", "decimal"), Column("sd", "标准差", "decimal"),
+                Column("difficulty", "得分率(难度)", "rate"), Column("discrimination", "区分度", "decimal"),
+                Column("item_total_r", "题总相关", "decimal"), Column("full_rate", "满分率", "rate"),
+                Column("zero_rate", "零分率", "rate")]
+KNOWLEDGE_COLUMNS = [Column("_subject", "学科"), Column("knowledge", "知识点"), Column("_class", "班级"),
+                     Column("n_items", "题数", "int"), Column("n", "人数", "int"), Column("score_rate", "得分率", "rate"),
+                     Column("cohort_score_rate", "年级得分率", "rate"), Column("score_rate_diff", "与年级差", "rate")]
+
+
 def write_item_analysis(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
     name = "小题分析.xlsx"
-    title = data.title
     with WorkbookWriter(out / name, kind="item_analysis.xlsx") as wb:
         ia = data.table("item_analysis")
-        positions: dict[tuple[str, str], Any] = {}
-        if ia is None:
-            notes.missing(name, "小题分析", "item_analysis")
-        else:
-            rows = ia.to_dicts()
-            _label_rows(rows, data)
-            for r in rows:
-                r["_type"] = ITEM_TYPE.get(r.get("type"), r.get("type"))
-                positions[(r["subject"], r["item"])] = r.get("position")
-            rows.sort(key=lambda r: (data.subject_order(r["subject"]), _nulls_last(r.get("position")),
-                                     _item_key(r["item"])))
-            cols = _present([Column("_subject", "学科"), Column("item", "题号", "id"), Column("_type", "题型"),
-                             Column("full_marks", "满分", "score"), Column("knowledge", "知识点"),
-                             Column("n", "人数", "int"), Column("mean", "平均分", "decimal"),
-                             Column("sd", "标准差", "decimal"), Column("difficulty", "得分率(难度)", "rate"),
-                             Column("discrimination", "区分度", "decimal"),
-                             Column("item_total_r", "题总相关", "decimal"), Column("full_rate", "满分率", "rate"),
-                             Column("zero_rate", "零分率", "rate")], ia.columns, ("_subject", "_type"))
-            wb.add_table("小题分析", rows, cols, title=f"{title} 小题分析")
+        items = _table_sheet(wb, data, notes, name, "item_analysis", "小题分析", ITEM_COLUMNS, title="小题分析",
+                             label=lambda r: r.update(_type=ITEM_TYPE.get(r.get("type"), r.get("type"))),
+                             sort=lambda r: (data.subject_order(r["subject"]), _nulls_last(r.get("position")),
+                                             _item_key(r["item"])))
+        positions = {(r["subject"], r["item"]): r.get("position") for r in items or []}
         io_ = data.table("item_options")
         if io_ is None:
             notes.missing(name, "选项分布", "item_options")
         else:
             _options_sheet(wb, data, io_, positions)
-        rel = data.table("subject_reliability")
-        if rel is None:
-            notes.missing(name, "信度", "subject_reliability")
-        else:
-            rows = rel.to_dicts()
-            _label_rows(rows, data)
-            rows.sort(key=lambda r: data.subject_order(r["subject"]))
-            cols = _present([Column("_subject", "学科"), Column("n", "人数", "int"), Column("n_items", "题数", "int"),
-                             Column("alpha", "α系数", "decimal")], rel.columns, ("_subject",))
-            wb.add_table("信度", rows, cols, title=f"{title} 信度（Cronbach α）")
+        _table_sheet(wb, data, notes, name, "subject_reliability", "信度",
+                     [Column("_subject", "学科"), Column("n", "人数", "int"), Column("n_items", "题数", "int"),
+                      Column("alpha", "α系数", "decimal")], title="信度（Cronbach α）",
+                     sort=lambda r: data.subject_order(r["subject"]))
         ci = data.table("class_items")
         if ci is None:
             notes.missing(name, "班级小题", "class_items")
         else:
             _class_item_sheets(wb, data, ci, ia)
-        kn = data.table("knowledge")
-        if kn is None:
-            notes.missing(name, "知识点", "knowledge")
-        else:
-            rows = kn.to_dicts()
-            _label_rows(rows, data)
-            rows.sort(key=lambda r: (data.subject_order(r["subject"]), r.get("knowledge") or "",
+        _table_sheet(wb, data, notes, name, "knowledge", "知识点", KNOWLEDGE_COLUMNS, title="知识点得分率",
+                     sort=lambda r: (data.subject_order(r["subject"]), r.get("knowledge") or "",
                                      r.get("class_id") != "*", class_key(r.get("class_id"))))
-            cols = _present([Column("_subject", "学科"), Column("knowledge", "知识点"), Column("_class", "班级"),
-                             Column("n_items", "题数", "int"), Column("n", "人数", "int"),
-                             Column("score_rate", "得分率", "rate"), Column("cohort_score_rate", "年级得分率", "rate"),
-                             Column("score_rate_diff", "与年级差", "rate")], kn.columns, ("_subject", "_class"))
-            wb.add_table("知识点", rows, cols, title=f"{title} 知识点得分率")
         _note_sheet(wb, name, notes)
     return wb.printed  # type: ignore[return-value]
 
@@ -607,62 +588,47 @@ def _class_item_sheets(wb: WorkbookWriter, data: ExamData, ci: pl.DataFrame, ia:
 # --------------------------------------------------------------------------------------------
 # 异常卷
 # --------------------------------------------------------------------------------------------
+ABNORMAL_COLUMNS = [
+    Column("_status", "状态"), Column("_severity", "级别"), Column("_code", "异常类型"), Column("code", "代码"),
+    Column("_subject", "学科"), Column("exam_no", "考号", "id"), Column("student_id", "学号", "id"),
+    Column("_name", "姓名"), Column("_class", "班级"), Column("item", "题号", "id"), Column("detail", "说明"),
+    Column("treatment", "当前处理"), Column("settles", "如何处理"), Column("image", "答卷图像"),
+    Column("source_file", "来源文件"), Column("source_row", "行号", "int"), Column("action", "处理动作"),
+    Column("action_value", "处理值"), Column("settled_by", "处理人"), Column("settled_at", "处理时间"),
+    Column("note", "备注"), Column("abnormal_id", "异常编号"),
+]
+
+
 def write_abnormal(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
     name = "异常卷.xlsx"
-    title = data.title
     # small, and its image cells become links after writing: the normal (not write-only) workbook
     with WorkbookWriter(out / name, kind="abnormal_scripts.xlsx") as wb:
-        ab = data.table("abnormal_scripts")
-        if ab is None:
-            notes.missing(name, "异常卷", "abnormal_scripts")
-        else:
-            students = {r["student_id"]: r for r in _rows(data.table("students"))}
-            rows = ab.to_dicts()
-            for r in rows:
-                st = students.get(r.get("student_id")) or {}
-                r["_status"] = ABNORMAL_STATUS.get(r.get("status"), r.get("status"))
-                r["_severity"] = SEVERITY.get(r.get("severity"), r.get("severity"))
-                r["_code"] = CODE_NAME.get(r.get("code"), r.get("code"))
-                r["_subject"] = data.subject_name(r.get("subject")) if r.get("subject") else None
-                r["_name"] = st.get("name")
-                r["_class"] = class_label(st.get("class_id")) if st.get("class_id") is not None else None
-            rows.sort(key=lambda r: (r.get("status") != "open", r.get("severity") != "blocking",
-                                     data.subject_order(r.get("subject")), r.get("code") or "",
-                                     r.get("abnormal_id") or ""))
-            cols = _present([
-                Column("_status", "状态"), Column("_severity", "级别"), Column("_code", "异常类型"),
-                Column("code", "代码"), Column("_subject", "学科"), Column("exam_no", "考号", "id"),
-                Column("student_id", "学号", "id"), Column("_name", "姓名"), Column("_class", "班级"),
-                Column("item", "题号", "id"), Column("detail", "说明"), Column("treatment", "当前处理"),
-                Column("settles", "如何处理"), Column("image", "答卷图像"), Column("source_file", "来源文件"),
-                Column("source_row", "行号", "int"), Column("action", "处理动作"), Column("action_value", "处理值"),
-                Column("settled_by", "处理人"), Column("settled_at", "处理时间"), Column("note", "备注"),
-                Column("abnormal_id", "异常编号"),
-            ], ab.columns, ("_status", "_severity", "_code", "_subject", "_name", "_class"))
-            wb.add_table("异常卷", rows, cols, title=f"{title} 异常卷（未处理在前）",
-                         links={"image": [_image_link(r.get("image"), data.folder) for r in rows]})
-        re_ = data.table("resolution_errors")
-        if re_ is None:
-            notes.missing(name, "处理错误", "resolution_errors")
-        else:
-            rows = sorted(re_.to_dicts(), key=lambda r: (r.get("source_file") or "", _nulls_last(r.get("source_row"))))
-            cols = _present([Column("source_file", "处理文件"), Column("source_row", "行号", "int"),
-                             Column("abnormal_id", "异常编号"), Column("action", "处理动作"), Column("value", "处理值"),
-                             Column("operator", "操作人"), Column("reason", "未执行原因")], re_.columns)
-            wb.add_table("处理错误", rows, cols, title=f"{title} 处理文件中未执行的行")
-        rc = data.table("reconciliation")
-        if rc is not None:
-            rows = rc.to_dicts()
-            _label_rows(rows, data)
-            for r in rows:
-                if r.get("class_id") == "?":
-                    r["_class"] = "（无法归属）"
-            rows.sort(key=lambda r: (data.subject_order(r.get("subject")), class_key(r.get("class_id"))))
-            cols = _present([Column("_subject", "学科"), Column("_class", "班级"), Column("n_expected", "应考", "int"),
-                             Column("n_scanned", "已扫描", "int"), Column("n_absent", "缺考", "int"),
-                             Column("n_missing", "缺卷", "int"), Column("n_abnormal_open", "未处理异常", "int")],
-                            rc.columns, ("_subject", "_class"))
-            wb.add_table("扫描核对", rows, cols, title=f"{title} 扫描核对")
+        students = {r["student_id"]: r for r in _rows(data.table("students"))}
+
+        def label(r: dict[str, Any]) -> None:
+            st = students.get(r.get("student_id")) or {}
+            r.update(_status=ABNORMAL_STATUS.get(r.get("status"), r.get("status")),
+                     _severity=SEVERITY.get(r.get("severity"), r.get("severity")),
+                     _code=CODE_NAME.get(r.get("code"), r.get("code")),
+                     _subject=data.subject_name(r.get("subject")) if r.get("subject") else None,
+                     _name=st.get("name"),
+                     _class=class_label(st.get("class_id")) if st.get("class_id") is not None else None)
+
+        _table_sheet(wb, data, notes, name, "abnormal_scripts", "异常卷", ABNORMAL_COLUMNS, title="异常卷（未处理在前）",
+                     label=label, links=lambda rows: {"image": [_image_link(r.get("image"), data.folder) for r in rows]},
+                     sort=lambda r: (r.get("status") != "open", r.get("severity") != "blocking",
+                                     data.subject_order(r.get("subject")), r.get("code") or "", r.get("abnormal_id") or ""))
+        _table_sheet(wb, data, notes, name, "resolution_errors", "处理错误",
+                     [Column("source_file", "处理文件"), Column("source_row", "行号", "int"),
+                      Column("abnormal_id", "异常编号"), Column("action", "处理动作"), Column("value", "处理值"),
+                      Column("operator", "操作人"), Column("reason", "未执行原因")], title="处理文件中未执行的行",
+                     sort=lambda r: (r.get("source_file") or "", _nulls_last(r.get("source_row"))))
+        _table_sheet(wb, data, None, name, "reconciliation", "扫描核对",
+                     [Column("_subject", "学科"), Column("_class", "班级"), Column("n_expected", "应考", "int"),
+                      Column("n_scanned", "已扫描", "int"), Column("n_absent", "缺考", "int"),
+                      Column("n_missing", "缺卷", "int"), Column("n_abnormal_open", "未处理异常", "int")],
+                     title="扫描核对", label=lambda r: r.update(_class="（无法归属）") if r.get("class_id") == "?" else None,
+                     sort=lambda r: (data.subject_order(r.get("subject")), class_key(r.get("class_id"))))
         _note_sheet(wb, name, notes)
     return wb.printed  # type: ignore[return-value]
 
