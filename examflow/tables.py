@@ -316,12 +316,14 @@ def _sheet_parts(path: Path) -> dict[str, str]:
     import xml.etree.ElementTree as ET
     import zipfile
 
+    def resolve(folder: str, target: str) -> str:
+        """A relationship's target as a path in the package (absolute targets start with /)."""
+        return target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+
     def rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
         folder, name = posixpath.split(part)
         root = ET.fromstring(z.read(posixpath.join(folder, "_rels", name + ".rels")))
-        return {r.get("Id"): (r.get("Type") or "", posixpath.normpath(posixpath.join(folder, r.get("Target") or ""))
-                             if not (r.get("Target") or "").startswith("/") else (r.get("Target") or "")[1:])
-                for r in root}
+        return {r.get("Id"): (r.get("Type") or "", resolve(folder, r.get("Target") or "")) for r in root}
 
     with zipfile.ZipFile(path) as z:
         main = next(t for kind, t in rels(z, "").values() if kind.endswith("/officeDocument"))
