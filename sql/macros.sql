@@ -7,6 +7,12 @@ CREATE OR REPLACE TEMP MACRO bad_mark(txt, val, full_marks) AS
 -- whatever order the threads add rows in (a re-run must give identical figures), with no sort;
 -- 1e-12 is far below anything printed.
 CREATE OR REPLACE TEMP MACRO exact(x) AS CAST(x AS DECIMAL(38, 12));
+-- weighted_mean(x, w, k1, k2): the w-weighted mean of x over a group, its float sum taken in (k1, k2)
+-- order so that a re-run gives the same bits; weighted_mean_of_known weighs only the rows where x is
+-- known (a ratio or a value added some classes lack).
+CREATE OR REPLACE TEMP MACRO weighted_mean(x, w, k1, k2) AS list_sum(list(w * x ORDER BY k1, k2)) / nullif(sum(w), 0);
+CREATE OR REPLACE TEMP MACRO weighted_mean_of_known(x, w, k1, k2) AS
+    list_sum(list(w * x ORDER BY k1, k2)) / nullif(sum(w) FILTER (WHERE x IS NOT NULL), 0);
 -- class_id (outputs.md): the class number as text ("3" for 3班 / 高三(3)班), prefixed by the school
 -- in joint exams (一中:3; callers pass school NULL otherwise); a class name without a digit is kept
 -- as written. Roster and teachers alike.

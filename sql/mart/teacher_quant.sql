@@ -61,19 +61,16 @@ WITH cfg AS (
         count(DISTINCT class_id) AS n_classes,
         string_agg(DISTINCT track, ',' ORDER BY track) AS tracks,
         coalesce(sum(n_sat), 0) AS n_sat,
-        list_sum(list(n_sat * mean ORDER BY class_id, track)) / nullif(sum(n_sat), 0) AS mean,
-        list_sum(list(n_sat * mean_pct ORDER BY class_id, track)) / nullif(sum(n_sat), 0) AS mean_pct,
-        list_sum(list(n_sat * mean_diff ORDER BY class_id, track)) / nullif(sum(n_sat), 0) AS mean_diff,
-        list_sum(list(n_sat * mean_ratio ORDER BY class_id, track))
-            / nullif(sum(n_sat) FILTER (WHERE mean_ratio IS NOT NULL), 0) AS mean_ratio,
-        list_sum(list(n_sat * excellent_rate ORDER BY class_id, track)) / nullif(sum(n_sat), 0) AS excellent_rate,
-        list_sum(list(n_sat * good_rate ORDER BY class_id, track)) / nullif(sum(n_sat), 0) AS good_rate,
-        list_sum(list(n_sat * pass_rate ORDER BY class_id, track)) / nullif(sum(n_sat), 0) AS pass_rate,
-        list_sum(list(n_sat * low_rate ORDER BY class_id, track)) / nullif(sum(n_sat), 0) AS low_rate,
-        list_sum(list(n_sat * three_rates_one_score ORDER BY class_id, track))
-            / nullif(sum(n_sat), 0) AS three_rates_one_score,
-        list_sum(list(n_sat * value_added ORDER BY class_id, track))
-            / nullif(sum(n_sat) FILTER (WHERE value_added IS NOT NULL), 0) AS value_added,
+        weighted_mean(mean, n_sat, class_id, track) AS mean,
+        weighted_mean(mean_pct, n_sat, class_id, track) AS mean_pct,
+        weighted_mean(mean_diff, n_sat, class_id, track) AS mean_diff,
+        weighted_mean_of_known(mean_ratio, n_sat, class_id, track) AS mean_ratio,
+        weighted_mean(excellent_rate, n_sat, class_id, track) AS excellent_rate,
+        weighted_mean(good_rate, n_sat, class_id, track) AS good_rate,
+        weighted_mean(pass_rate, n_sat, class_id, track) AS pass_rate,
+        weighted_mean(low_rate, n_sat, class_id, track) AS low_rate,
+        weighted_mean(three_rates_one_score, n_sat, class_id, track) AS three_rates_one_score,
+        weighted_mean_of_known(value_added, n_sat, class_id, track) AS value_added,
         string_agg(DISTINCT line, '/' ORDER BY line) AS line,
         sum(n_over_line) AS n_over_line,
         sum(single_over) AS single_over,
@@ -81,17 +78,14 @@ WITH cfg AS (
         sum(double_over) / nullif(sum(single_over), 0) AS hit_rate,
         sum(double_over) / nullif(sum(n_over_line), 0) AS contribution_rate,
         -- the cohort's figures, weighted like the row's own
-        list_sum(list(n_sat * c_mean_pct ORDER BY class_id, track)) / nullif(sum(n_sat), 0) AS c_mean_pct,
-        list_sum(list(n_sat * c_excellent_rate ORDER BY class_id, track)) / nullif(sum(n_sat), 0) AS c_excellent_rate,
-        list_sum(list(n_sat * c_good_rate ORDER BY class_id, track)) / nullif(sum(n_sat), 0) AS c_good_rate,
-        list_sum(list(n_sat * c_pass_rate ORDER BY class_id, track)) / nullif(sum(n_sat), 0) AS c_pass_rate,
-        list_sum(list(n_sat * c_low_rate ORDER BY class_id, track)) / nullif(sum(n_sat), 0) AS c_low_rate,
-        list_sum(list(n_sat * c_three_rates_one_score ORDER BY class_id, track))
-            / nullif(sum(n_sat), 0) AS c_three_rates_one_score,
-        list_sum(list(n_sat * c_contribution_rate ORDER BY class_id, track))
-            / nullif(sum(n_sat) FILTER (WHERE c_contribution_rate IS NOT NULL), 0) AS c_contribution_rate,
-        list_sum(list(n_sat * c_hit_rate ORDER BY class_id, track))
-            / nullif(sum(n_sat) FILTER (WHERE c_hit_rate IS NOT NULL), 0) AS c_hit_rate,
+        weighted_mean(c_mean_pct, n_sat, class_id, track) AS c_mean_pct,
+        weighted_mean(c_excellent_rate, n_sat, class_id, track) AS c_excellent_rate,
+        weighted_mean(c_good_rate, n_sat, class_id, track) AS c_good_rate,
+        weighted_mean(c_pass_rate, n_sat, class_id, track) AS c_pass_rate,
+        weighted_mean(c_low_rate, n_sat, class_id, track) AS c_low_rate,
+        weighted_mean(c_three_rates_one_score, n_sat, class_id, track) AS c_three_rates_one_score,
+        weighted_mean_of_known(c_contribution_rate, n_sat, class_id, track) AS c_contribution_rate,
+        weighted_mean_of_known(c_hit_rate, n_sat, class_id, track) AS c_hit_rate,
         list_sum(list(n_sat * c_n_over_line / c_n_sat ORDER BY class_id, track))
             / nullif(sum(n_sat) FILTER (WHERE c_n_sat > 0), 0) AS c_over_line_rate
     FROM assigned
