@@ -41,17 +41,20 @@ owner-only and atomically (`examflow.printing`).
 """
 from __future__ import annotations
 
+import collections
 import contextlib
+import contextvars
 import datetime as dt
+import itertools
 import os
 import re
 import shutil
 import tempfile
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 import polars as pl
@@ -61,10 +64,12 @@ from examflow.printing import PrintedFile, ensure_owner_only_dir, owner_only_fil
 __all__ = [
     "Column",
     "COLUMN_KINDS",
+    "WorkbookBatch",
     "WorkbookWriter",
     "display_width",
     "is_formula_like",
     "sheet_title",
+    "workbook_batch",
     "write_workbook",
 ]
 
@@ -329,30 +334,32 @@ def _clean(s: pl.Series) -> pl.Series:
     return s
 
 
-def _columns_of(data: Any, columns: Sequence[Column]) -> tuple[list[Column], list[list[pl.Series]], int]:
-    """The table's columns, each column's typed series, and the number of rows."""
+def _resolved(data: pl.DataFrame | list, columns: Sequence[Column]) -> list[Column]:
+    """The table's columns: those given, else the frame's columns or the first mapping's keys."""
+    if columns:
+        return list(columns)
     if isinstance(data, pl.DataFrame):
-        cols = list(columns) if columns else [Column(c, c) for c in data.columns]
+        return [Column(c, c) for c in data.columns]
+    if data and isinstance(data[0], Mapping):
+        return [Column(k, str(k)) for k in data[0].keys()]
+    raise ValueError("columns are required for rows given as sequences")
 
+
+def _columns_of(data: pl.DataFrame | list, cols: Sequence[Column]) -> list[list[pl.Series]]:
+    """Each column's typed series."""
+    if isinstance(data, pl.DataFrame):
         def get(key: str | int) -> pl.Series:
             return data.get_column(key if isinstance(key, str) else data.columns[key])
 
         typed = [_typed(get(c.key), c.kind) + (_typed(get(c.otherwise), "text") if c.otherwise is not None else [])
                  for c in cols]
-        return cols, [[_clean(s) for s in t] for t in typed], data.height
-    rows = data if isinstance(data, list) else list(data)
-    mapping = bool(rows) and isinstance(rows[0], Mapping)
-    if columns:
-        cols = list(columns)
-    elif mapping:
-        cols = [Column(k, str(k)) for k in rows[0].keys()]
-    else:
-        raise ValueError("columns are required for rows given as sequences")
+        return [[_clean(s) for s in t] for t in typed]
+    mapping = bool(data) and isinstance(data[0], Mapping)
 
     def values(key: Any) -> list[Any]:
         if mapping:
-            return [r.get(key) for r in rows]
-        return [r[key] if key < len(r) else None for r in rows]
+            return [r.get(key) for r in data]
+        return [r[key] if key < len(r) else None for r in data]
 
     typed = []
     for i, c in enumerate(cols):
@@ -361,7 +368,51 @@ def _columns_of(data: Any, columns: Sequence[Column]) -> tuple[list[Column], lis
         if c.otherwise is not None:
             t += _split(values(c.otherwise), "text")
         typed.append([_clean(s) for s in t])
-    return cols, typed, len(rows)
+    return typed
+
+
+@dataclass
+class _Table:
+    """One add_table / add_sheets call: its rows (a frame or a list of rows), columns, each row's
+    sheet (an index into `names`) and how the sheets print."""
+
+    data: pl.DataFrame | list
+    columns: list[Column]
+    sheet_of: pl.Series
+    names: list[str]
+    titles: list[str | None]
+    landscape: bool | None
+    footer_note: str | None = None
+    below: tuple[str, ...] = ()
+    breaks: list[int] = field(default_factory=list)
+    links: dict[str | int, pl.Series] = field(default_factory=dict)
+
+    def same_as(self) -> tuple:
+        """What tables must share to be converted in one pass: columns, print options, and the
+        frame's schema or the rows' shape (tables with links or page breaks go alone)."""
+        if self.breaks or self.links:
+            return (id(self),)
+        shape = (tuple(self.data.schema.items()) if isinstance(self.data, pl.DataFrame)
+                 else bool(self.data) and isinstance(self.data[0], Mapping))
+        return tuple(self.columns), self.landscape, self.footer_note, self.below, shape
+
+
+def _write_tables(writers: Sequence["WorkbookWriter"], tables: Sequence[_Table]) -> None:
+    """The tables (alike: `_Table.same_as`), table i into writers[i], converted in one pass: their
+    rows put end to end, their sheets numbered on."""
+    first = tables[0]
+    if len(tables) == 1:
+        data, sheet_of = first.data, first.sheet_of
+    else:
+        frames = isinstance(first.data, pl.DataFrame)
+        data = pl.concat([t.data for t in tables]) if frames else [r for t in tables for r in t.data]
+        offsets = itertools.accumulate((len(t.names) for t in tables[:-1]), initial=0)
+        sheet_of = pl.concat([t.sheet_of + offset for t, offset in zip(tables, offsets)])
+    typed = _columns_of(data, first.columns)
+    _write(first.columns, typed, sheet_of, [n for t in tables for n in t.names],
+           [x for t in tables for x in t.titles], writers=[w for w, t in zip(writers, tables) for _ in t.names],
+           landscape=first.landscape, breaks=first.breaks, footer_note=first.footer_note, links=first.links,
+           below=first.below)
 
 
 # --------------------------------------------------------------------------------------------
@@ -429,7 +480,9 @@ class _Sheet:
 
 
 class WorkbookWriter:
-    """Builds one .xlsx file sheet by sheet; see the module docstring."""
+    """Builds one .xlsx file sheet by sheet; see the module docstring. Opened inside a
+    `workbook_batch`, it keeps its tables and is written when the batch ends (`printed` is None
+    until then)."""
 
     def __init__(self, path: str | os.PathLike, *, kind: str | None = None):
         self.path = Path(path)
@@ -439,6 +492,11 @@ class WorkbookWriter:
         self._sheets: list[_Sheet] = []
         self._buffer: Any = None
         self._zip: zipfile.ZipFile | None = None
+        self._batch = _BATCH.get()
+        self._queue: collections.deque[_Table] = collections.deque()
+        self._saved = False  # save() was called (in a batch: write when the batch ends)
+        if self._batch is not None:
+            self._batch.writers.append(self)
 
     # -- context manager -------------------------------------------------------------------
     def __enter__(self) -> "WorkbookWriter":
@@ -447,7 +505,15 @@ class WorkbookWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.save()
-        elif self._zip is not None:
+        else:
+            self._discard()
+
+    def _discard(self) -> None:
+        """Drop what was written (an anonymous temporary file) and leave the batch."""
+        if self._batch is not None:
+            self._batch.writers.remove(self)
+            self._batch = None
+        if self._zip is not None:
             with contextlib.suppress(Exception):
                 self._zip.close()
             self._buffer.close()
@@ -471,13 +537,15 @@ class WorkbookWriter:
         in the page header; `page_breaks_before` are 0-based data-row indices that start a new
         printed page (e.g. one room per page); `links` maps a column key to each row's link
         target (None: no link); `below` are text lines printed beneath the table."""
-        cols, typed, n = _columns_of(data, columns or ())
+        if not isinstance(data, pl.DataFrame):
+            data = data if isinstance(data, list) else list(data)
+        cols = _resolved(data, columns or ())
         if not cols:
             raise ValueError(f"sheet {name!r}: no columns")
+        n = len(data)
         link_series = {k: pl.Series(list(v), dtype=pl.String) for k, v in (links or {}).items()}
-        self._write(cols, typed, pl.zeros(n, pl.UInt32, eager=True), [name], [title], landscape=landscape,
-                    breaks=[i + 1 for i in sorted(set(page_breaks_before)) if 0 < i < n], footer_note=footer_note,
-                    links=link_series, below=below)
+        self._add(_Table(data, cols, pl.zeros(n, pl.UInt32, eager=True), [name], [title], landscape, footer_note,
+                         tuple(below), [i + 1 for i in sorted(set(page_breaks_before)) if 0 < i < n], link_series))
 
     def add_sheets(self, data: pl.DataFrame, columns: Sequence[Column], *, sheet: str, names: Sequence[str],
                    titles: Sequence[str | None] | None = None, landscape: bool | None = None) -> None:
@@ -487,98 +555,15 @@ class WorkbookWriter:
         if not order.is_sorted():
             data = data.sort(sheet, maintain_order=True)
             order = data[sheet].cast(pl.UInt32)
-        cols, typed, _n = _columns_of(data, columns)
-        self._write(cols, typed, order, list(names), list(titles) if titles is not None else [None] * len(names),
-                    landscape=landscape)
+        self._add(_Table(data, _resolved(data, columns), order, list(names),
+                         list(titles) if titles is not None else [None] * len(names), landscape))
 
-    def _write(self, cols: list[Column], typed: list[list[pl.Series]], sheet_of: pl.Series, names: list[str],
-               titles: list[str | None], *, landscape: bool | None, breaks: Sequence[int] = (),
-               footer_note: str | None = None, links: Mapping[str | int, pl.Series] | None = None,
-               below: Sequence[str] = ()) -> None:
-        """Write the sheets `names` (their rows: where `sheet_of` is the name's index, in order):
-        every cell's XML by polars expressions over the typed series, widths per sheet, then each
-        sheet's part of the zip. `links`, `breaks` and `below` come with one sheet only."""
-        n, ncols = len(sheet_of), len(cols)
-        letters = [_letter(j) for j in range(1, ncols + 1)]
-        position = sheet_of.to_frame("s").select(pl.int_range(pl.len()).over("s")).to_series()
-        counts = sheet_of.value_counts().sort(sheet_of.name) if n else None
-        sizes = dict(zip(*counts.get_columns())) if counts is not None else {}
-
-        # the cells of every row, as one XML string per row
-        prep: dict[str, pl.Series] = {"r": (position + 2).cast(pl.String)}
-        cells = []
-        for j, (c, parts) in enumerate(zip(cols, typed)):
-            link = (links or {}).get(c.key)
-            frags = []
-            for p, s in enumerate(parts):
-                part = _cells(s, c.kind, link if s.dtype == pl.String else None)
-                prep[f"v{j}.{p}"] = part.content
-                if isinstance(part.head, pl.Series):
-                    prep[f"h{j}.{p}"] = part.head
-                    head = pl.col(f"h{j}.{p}")
-                else:
-                    head = pl.lit(part.head)
-                frags.append(pl.concat_str([pl.lit(f'<c r="{letters[j]}'), pl.col("r"), head, pl.col(f"v{j}.{p}"),
-                                            pl.lit(part.tail)]))
-            if frags:
-                cells.append((frags[0] if len(frags) == 1 else pl.coalesce(frags)).fill_null(""))
-        row = pl.concat_str([pl.lit('<row r="'), pl.col("r"), pl.lit('">'), *cells, pl.lit("</row>")])
-        frame = pl.DataFrame(prep)
-
-        # widths: the header and the first WIDTH_SAMPLE rows of each sheet
-        sample = position < WIDTH_SAMPLE
-        in_sample = sheet_of.filter(sample)
-        widest: dict[int, dict[int, int]] = {}
-        for j, (c, parts) in enumerate(zip(cols, typed)):
-            if c.width is None:
-                for s in parts:
-                    for k, w in _widths(s.filter(sample), in_sample, c.kind):
-                        mine = widest.setdefault(k, {})
-                        mine[j] = max(mine.get(j, 0), w)
-
-        targets = [(f"{letters[j]}{i + 2}", t) for j, c in enumerate(cols) if links and c.key in links
-                   for i, t in enumerate(links[c.key].to_list()) if t]
-        batch: tuple[int, pl.Series] | None = None
-        start = 0
-        for k, name in enumerate(names):
-            size = sizes.get(k, 0)
-            found = widest.get(k, {})
-            widths = []
-            for j, c in enumerate(cols):
-                if c.width is not None:
-                    widths.append(float(c.width))
-                else:
-                    w = max(display_width(c.header), found.get(j, 0))
-                    widths.append(min(MAX_WIDTH, max(MIN_WIDTH, w + 2.5)))
-            wide = sum(widths) > LANDSCAPE_ABOVE if landscape is None else landscape
-            title = sheet_title(name, [s.title for s in self._sheets])
-            filter_ref = f"A1:{letters[-1]}{max(1, size + 1)}"
-            self._sheets.append(_Sheet(title, filter_ref))
-            last_row = size + 1 + (len(below) + 1 if below else 0)
-            number = len(self._sheets)
-            with self._archive().open(f"xl/worksheets/sheet{number}.xml", "w") as fh:
-                fh.write(_sheet_head(widths, f"A1:{letters[-1]}{last_row}", number == 1).encode())
-                fh.write(('<row r="1">' + "".join(_inline(f"{letters[j]}1", str(c.header), _HEADER)
-                                                  for j, c in enumerate(cols)) + "</row>").encode())
-                pos, stop = start, start + size
-                while pos < stop:
-                    if batch is None or not batch[0] <= pos < batch[0] + len(batch[1]):
-                        batch = (pos, frame.slice(pos, CHUNK_ROWS).select(row).to_series())
-                    end = min(stop, batch[0] + len(batch[1]))
-                    fh.write("".join(batch[1].slice(pos - batch[0], end - pos).to_list()).encode())
-                    pos = end
-                for i, line in enumerate(below, start=size + 3):
-                    style = _QUOTED if is_formula_like(line) else _PLAIN
-                    fh.write(f'<row r="{i}">{_inline(f"A{i}", line, style)}</row>'.encode())
-                fh.write(_sheet_tail(filter_ref, [ref for ref, _t in targets], wide, titles[k], footer_note,
-                                     breaks).encode())
-            if targets:
-                rels = "".join(f'<Relationship Id="rId{i}" Type="{_REL}hyperlink" Target={quoteattr(t)} '
-                               'TargetMode="External"/>' for i, (_ref, t) in enumerate(targets, start=1))
-                self._archive().writestr(f"xl/worksheets/_rels/sheet{number}.xml.rels",
-                                         f'{_XML}<Relationships xmlns="{_NS_PKG}">{rels}</Relationships>')
-            start += size
-            self.rows += size
+    def _add(self, table: "_Table") -> None:
+        """Write the table's sheets now, or keep them for the batch this writer belongs to."""
+        if self._batch is not None:
+            self._queue.append(table)
+        else:
+            _write_tables([self], [table])
 
     def _archive(self) -> zipfile.ZipFile:
         if self._zip is None:
@@ -589,8 +574,9 @@ class WorkbookWriter:
 
     # -- saving ----------------------------------------------------------------------------
     def save(self) -> PrintedFile:
-        if self.printed is not None:
-            return self.printed
+        if self.printed is not None or self._batch is not None:
+            self._saved = True
+            return self.printed  # type: ignore[return-value]  # in a batch: None until the batch ends
         if not self._sheets:
             self.add_table("空", [], [Column(0, "（无数据）")])
         archive = self._archive()
@@ -640,6 +626,152 @@ class WorkbookWriter:
         self._buffer.close()
         self.printed = PrintedFile(self.path, self.kind, self.rows, sha256_file(self.path))
         return self.printed
+
+
+class WorkbookBatch:
+    """Workbooks opened inside `workbook_batch()`, written together when it ends: alike tables of
+    several workbooks (the same columns and print options, e.g. each school's 总分 sheet) are
+    converted in one pass, as one table of many sheets, instead of one pass each. The files are
+    those each workbook would have been alone. `printed`: the files, in the order opened."""
+
+    def __init__(self) -> None:
+        self.writers: list[WorkbookWriter] = []
+        self.printed: list[PrintedFile] = []
+
+    def _write(self) -> None:
+        """Each round writes the first table of as many workbooks as have an alike one first."""
+        writers = list(self.writers)
+        try:
+            while heads := [w for w in writers if w._queue]:
+                alike: dict[tuple, list[WorkbookWriter]] = {}
+                for w in heads:
+                    alike.setdefault(w._queue[0].same_as(), []).append(w)
+                group = max(alike.values(), key=len)
+                _write_tables(group, [w._queue.popleft() for w in group])
+            for w in writers:
+                w._batch = None
+                if w._saved:
+                    self.printed.append(w.save())
+                else:  # opened but never saved: as a writer left without save()
+                    w._discard()
+        except BaseException:
+            for w in writers:
+                w._batch = None
+                w._discard()
+            raise
+        finally:
+            self.writers.clear()
+
+
+_BATCH: contextvars.ContextVar[WorkbookBatch | None] = contextvars.ContextVar("workbook_batch", default=None)
+
+
+@contextlib.contextmanager
+def workbook_batch() -> Iterator[WorkbookBatch]:
+    """Write the workbooks opened in the block together when it ends (`WorkbookBatch`); on an
+    exception none is written."""
+    batch = WorkbookBatch()
+    token = _BATCH.set(batch)
+    try:
+        yield batch
+    except BaseException:
+        for w in list(batch.writers):
+            w._discard()
+        raise
+    finally:
+        _BATCH.reset(token)
+    batch._write()
+
+
+def _write(cols: list[Column], typed: list[list[pl.Series]], sheet_of: pl.Series, names: list[str],
+           titles: list[str | None], *, writers: Sequence[WorkbookWriter], landscape: bool | None,
+           breaks: Sequence[int] = (), footer_note: str | None = None,
+           links: Mapping[str | int, pl.Series] | None = None, below: Sequence[str] = ()) -> None:
+    """Write the sheets `names` (their rows: where `sheet_of` is the name's index, in order), sheet
+    k into `writers[k]`: every cell's XML by polars expressions over the typed series, widths per
+    sheet, then each sheet's part of its zip. `links` and `breaks` come with one sheet only."""
+    n, ncols = len(sheet_of), len(cols)
+    letters = [_letter(j) for j in range(1, ncols + 1)]
+    position = sheet_of.to_frame("s").select(pl.int_range(pl.len()).over("s")).to_series()
+    counts = sheet_of.value_counts().sort(sheet_of.name) if n else None
+    sizes = dict(zip(*counts.get_columns())) if counts is not None else {}
+
+    # the cells of every row, as one XML string per row
+    prep: dict[str, pl.Series] = {"r": (position + 2).cast(pl.String)}
+    cells = []
+    for j, (c, parts) in enumerate(zip(cols, typed)):
+        link = (links or {}).get(c.key)
+        frags = []
+        for p, s in enumerate(parts):
+            part = _cells(s, c.kind, link if s.dtype == pl.String else None)
+            prep[f"v{j}.{p}"] = part.content
+            if isinstance(part.head, pl.Series):
+                prep[f"h{j}.{p}"] = part.head
+                head = pl.col(f"h{j}.{p}")
+            else:
+                head = pl.lit(part.head)
+            frags.append(pl.concat_str([pl.lit(f'<c r="{letters[j]}'), pl.col("r"), head, pl.col(f"v{j}.{p}"),
+                                        pl.lit(part.tail)]))
+        if frags:
+            cells.append((frags[0] if len(frags) == 1 else pl.coalesce(frags)).fill_null(""))
+    row = pl.concat_str([pl.lit('<row r="'), pl.col("r"), pl.lit('">'), *cells, pl.lit("</row>")])
+    frame = pl.DataFrame(prep)
+
+    # widths: the header and the first WIDTH_SAMPLE rows of each sheet
+    sample = position < WIDTH_SAMPLE
+    in_sample = sheet_of.filter(sample)
+    widest: dict[int, dict[int, int]] = {}
+    for j, (c, parts) in enumerate(zip(cols, typed)):
+        if c.width is None:
+            for s in parts:
+                for k, w in _widths(s.filter(sample), in_sample, c.kind):
+                    mine = widest.setdefault(k, {})
+                    mine[j] = max(mine.get(j, 0), w)
+
+    targets = [(f"{letters[j]}{i + 2}", t) for j, c in enumerate(cols) if links and c.key in links
+               for i, t in enumerate(links[c.key].to_list()) if t]
+    batch: tuple[int, pl.Series] | None = None
+    start = 0
+    for k, name in enumerate(names):
+        size = sizes.get(k, 0)
+        found = widest.get(k, {})
+        widths = []
+        for j, c in enumerate(cols):
+            if c.width is not None:
+                widths.append(float(c.width))
+            else:
+                w = max(display_width(c.header), found.get(j, 0))
+                widths.append(min(MAX_WIDTH, max(MIN_WIDTH, w + 2.5)))
+        wide = sum(widths) > LANDSCAPE_ABOVE if landscape is None else landscape
+        book = writers[k]
+        title = sheet_title(name, [s.title for s in book._sheets])
+        filter_ref = f"A1:{letters[-1]}{max(1, size + 1)}"
+        book._sheets.append(_Sheet(title, filter_ref))
+        last_row = size + 1 + (len(below) + 1 if below else 0)
+        number = len(book._sheets)
+        with book._archive().open(f"xl/worksheets/sheet{number}.xml", "w") as fh:
+            fh.write(_sheet_head(widths, f"A1:{letters[-1]}{last_row}", number == 1).encode())
+            fh.write(('<row r="1">' + "".join(_inline(f"{letters[j]}1", str(c.header), _HEADER)
+                                              for j, c in enumerate(cols)) + "</row>").encode())
+            pos, stop = start, start + size
+            while pos < stop:
+                if batch is None or not batch[0] <= pos < batch[0] + len(batch[1]):
+                    batch = (pos, frame.slice(pos, CHUNK_ROWS).select(row).to_series())
+                end = min(stop, batch[0] + len(batch[1]))
+                fh.write("".join(batch[1].slice(pos - batch[0], end - pos).to_list()).encode())
+                pos = end
+            for i, line in enumerate(below, start=size + 3):
+                style = _QUOTED if is_formula_like(line) else _PLAIN
+                fh.write(f'<row r="{i}">{_inline(f"A{i}", line, style)}</row>'.encode())
+            fh.write(_sheet_tail(filter_ref, [ref for ref, _t in targets], wide, titles[k], footer_note,
+                                 breaks).encode())
+        if targets:
+            rels = "".join(f'<Relationship Id="rId{i}" Type="{_REL}hyperlink" Target={quoteattr(t)} '
+                           'TargetMode="External"/>' for i, (_ref, t) in enumerate(targets, start=1))
+            book._archive().writestr(f"xl/worksheets/_rels/sheet{number}.xml.rels",
+                                     f'{_XML}<Relationships xmlns="{_NS_PKG}">{rels}</Relationships>')
+        start += size
+        book.rows += size
 
 
 def _ref(title: str) -> str:

@@ -79,14 +79,18 @@ def school_data(data: ExamData, school: str) -> ExamData:
 
 
 def write_school_workbooks(data: ExamData, folder: Path) -> list[PrintedFile]:
-    """Each school's 成绩总表, 班级量化表 and 教师量化表 (the exam's writers on the school's data)."""
+    """Each school's 成绩总表, 班级量化表 and 教师量化表 (the exam's writers on the school's data),
+    written as one batch: a sheet of every school converted in one pass (`workbook_batch`), since
+    twenty small workbooks written one by one cost five times the exam's own."""
+    from examflow.printing.excel import workbook_batch
     from examflow.printing.workbooks import Notes, write_class_quant, write_grade_scores, write_teacher_quant
 
-    files: list[PrintedFile] = []
-    for school in schools_of(data):
-        mine, out, notes = school_data(data, school), ensure_owner_only_dir(school_folder(folder, school)), Notes()
-        files += [write(mine, out, notes) for write in (write_grade_scores, write_class_quant, write_teacher_quant)]
-    return files
+    with workbook_batch() as batch:
+        for school in schools_of(data):
+            mine, out, notes = school_data(data, school), ensure_owner_only_dir(school_folder(folder, school)), Notes()
+            for write in (write_grade_scores, write_class_quant, write_teacher_quant):
+                write(mine, out, notes)
+    return batch.printed
 
 
 def copy_school_pdfs(data: ExamData, folder: Path, pdfs: Sequence[PrintedFile],
