@@ -14,6 +14,8 @@ File safety (rules.md §9):
   window in which the file is world-readable): `owner_only_file` creates a temporary file in the
   target folder with `os.open(..., 0o600)`, the writer streams into it, and it is moved over the
   target with `os.replace` - so a reader never sees a half-written printout either.
+- `owner_only_link` puts one printout at a second path (a school's bundle) as a hard link, or a
+  copy where there are none: the same file, 0o600, swapped in atomically.
 - `owner_only_umask()` is for third-party code that insists on a path; the umask is
   process-wide, so prefer `owner_only_file` in threaded code.
 - No student name goes into a file name: callers build names from fixed Chinese titles, class ids
@@ -29,6 +31,9 @@ import contextlib
 import hashlib
 import os
 import re
+import secrets
+import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +49,7 @@ __all__ = [
     "chmod_owner_only",
     "ensure_owner_only_dir",
     "owner_only_file",
+    "owner_only_link",
     "owner_only_umask",
     "safe_filename",
     "sha256_file",
@@ -119,6 +125,37 @@ def owner_only_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def owner_only_link(source: str | os.PathLike, path: str | os.PathLike) -> bool:
+    """Make `path` the same file as `source` (one of our owner-only printouts): a hard link, put in
+    place atomically (a link under a temporary name, then `os.replace`), so the bytes are neither
+    read nor written again. Where the file system or platform has no hard links, or `source` is not
+    0o600, an owner-only copy instead (`owner_only_file`). True when linked.
+
+    Sharing the file is safe because this package never rewrites a printout in place: writing
+    either path again replaces it with a new file, and the other path keeps the old one until it is
+    linked (or copied) again."""
+    source, target = Path(source), Path(path)
+    ensure_owner_only_dir(target.parent)
+    if os.name == "posix" and stat.S_IMODE(os.stat(source).st_mode) == OWNER_ONLY_FILE:
+        if target.exists() and os.path.samefile(source, target):
+            return True
+        tmp = target.with_name(f".tmp-{secrets.token_hex(8)}{target.suffix}")
+        try:
+            os.link(source, tmp)
+        except OSError:  # no hard links here (FAT, some network shares), another file system
+            pass
+        else:
+            try:
+                os.replace(tmp, target)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+            return True
+    with owner_only_file(target) as out, open(source, "rb") as src:
+        shutil.copyfileobj(src, out, 1 << 20)
+    return False
 
 
 def write_owner_only(path: str | os.PathLike, data: bytes | bytearray | str, encoding: str = "utf-8") -> Path:

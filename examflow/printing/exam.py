@@ -55,14 +55,14 @@ def exam_folder(output_dir: str | Path, exam_id: str) -> Path:
 
 
 def record_audit(con, exam_id: str, files: Sequence[PrintedFile], classes: dict[Path, str] | None = None) -> int:
-    """One audit.extracts row per file (append-only)."""
+    """One audit.extracts row per file (append-only), inserted together."""
     from examflow import audit
 
-    for f in files:
-        params = {"exam_id": exam_id}
-        if classes and f.path in classes:
-            params["class_id"] = classes[f.path]
-        audit.record(con, WHO, f"printouts/{f.kind}", params, f.rows, str(f.path), f.sha256, exam_id=exam_id)
+    def params(f: PrintedFile) -> dict:
+        return {"exam_id": exam_id, **({"class_id": classes[f.path]} if classes and f.path in classes else {})}
+
+    audit.record_many(con, ({"who": WHO, "template": f"printouts/{f.kind}", "params": params(f), "rows": f.rows,
+                             "file": str(f.path), "sha256": f.sha256, "exam_id": exam_id} for f in files))
     return len(files)
 
 
@@ -121,7 +121,7 @@ def print_pdfs(wh_path: str | Path, exam_id: str, output_dir: str | Path) -> Pri
     """Write the exam's class PDFs (成绩单, 成绩条) and their audit rows. Without a Chinese font
     nothing is written (not even a folder), the failure is audited and FontMissing raised."""
     from examflow.printing.class_pdfs import PDF_TABLES, write_pdfs
-    from examflow.printing.schools import SCHOOL_TABLES, copy_school_pdfs, schools_of
+    from examflow.printing.schools import SCHOOL_TABLES, link_school_pdfs, schools_of
 
     started = time.perf_counter()
     data = _load(Path(wh_path), exam_id, PDF_TABLES + SCHOOL_TABLES)
@@ -135,7 +135,7 @@ def print_pdfs(wh_path: str | Path, exam_id: str, output_dir: str | Path) -> Pri
     with setter:
         run.files = write_pdfs(data, ensure_owner_only_dir(run.folder), setter.press, classes_out=classes)
     if schools_of(data):
-        run.files += copy_school_pdfs(data, run.folder, run.files, classes)
+        run.files += link_school_pdfs(data, run.folder, run.files, classes)
     if data.table("class_quant") is None:
         run.notes.append("成绩单：仓库中没有 mart.class_quant，班级量化摘要从略")
     _audit(Path(wh_path), run, classes)

@@ -3,24 +3,25 @@
 - `<exam>/schools/<school>/`: 成绩总表 (its students, joint and school ranks), 班级量化表 (its classes
   against the joint cohort, and its own school's row), 教师量化表 (its teachers), and 成绩单/成绩条 of
   its classes. A bundle is the exam's data filtered to the school (`school_data`) handed to the same
-  writers as the exam's printouts, into another folder; the class PDFs are copies of the exam's own
-  (a class PDF shows one class only). No file of a bundle names a student of another school.
+  writers as the exam's printouts, into another folder, every school's workbooks written as one
+  batch; the class PDFs are hard links to the exam's own (a class PDF shows one class only). No
+  file of a bundle names a student of another school.
 - `<exam>/联考总表.xlsx`: every school side by side per subject, total and track (mart.school_quant),
   per cut line (mart.school_lines), and a chart of the schools' mean totals.
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Sequence
 
 import polars as pl
 
-from examflow.printing import PrintedFile, ensure_owner_only_dir, owner_only_file, safe_filename, sha256_file
+from examflow.printing import (PrintedFile, ensure_owner_only_dir, owner_only_file, owner_only_link, safe_filename,
+                               sha256_file)
 from examflow.printing.data import ExamData, track_label
 
 __all__ = ["SCHOOL_TABLES", "JOINT_SUMMARY", "schools_of", "school_data", "school_folder", "write_school_workbooks",
-           "copy_school_pdfs", "write_joint_summary"]
+           "link_school_pdfs", "write_joint_summary"]
 
 SCHOOL_TABLES = ["school_quant", "school_lines"]
 JOINT_SUMMARY = "联考总表.xlsx"
@@ -93,11 +94,12 @@ def write_school_workbooks(data: ExamData, folder: Path) -> list[PrintedFile]:
     return batch.printed
 
 
-def copy_school_pdfs(data: ExamData, folder: Path, pdfs: Sequence[PrintedFile],
+def link_school_pdfs(data: ExamData, folder: Path, pdfs: Sequence[PrintedFile],
                      classes: dict[Path, str]) -> list[PrintedFile]:
-    """Each school's classes' 成绩单 / 成绩条: copies of the exam's class PDFs just written (`pdfs`,
-    `classes` their class ids), into the school's bundle; `classes` gains the copies. PDFs of classes
-    that no longer exist are removed from the bundles."""
+    """Each school's classes' 成绩单 / 成绩条: the exam's class PDFs just written (`pdfs`, `classes`
+    their class ids), put into the school's bundle as hard links (`owner_only_link`: the same
+    file, so the same sha256; an owner-only copy where links are not possible); `classes` gains
+    them. PDFs of classes that no longer exist are removed from the bundles."""
     students = data.table("students")
     school_of = dict(zip(students["class_id"].to_list(), students["school"].to_list()))
     files: list[PrintedFile] = []
@@ -106,8 +108,7 @@ def copy_school_pdfs(data: ExamData, folder: Path, pdfs: Sequence[PrintedFile],
         if school is None:
             continue
         target = school_folder(folder, school) / f.path.parent.name / f.path.name
-        with owner_only_file(target) as out, open(f.path, "rb") as src:
-            shutil.copyfileobj(src, out)
+        owner_only_link(f.path, target)
         files.append(PrintedFile(target, f.kind, f.rows, f.sha256))
         classes[target] = classes[f.path]
     written = {f.path for f in files}
