@@ -345,6 +345,45 @@ def test_each_school_bundle_names_no_student_of_another_school(generated):
         assert {"年级名次", "校内名次", "班级名次"} <= set(head)
 
 
+
+def test_school_bundle_pdfs_are_the_exams_files(generated, tmp_path):
+    """A bundle's class PDFs are the exam's own files (hard links: one file, one sha256), 0o600, each
+    with its audit row. Printing again over an older output (bundle PDFs written as copies, and a
+    class that no longer exists) puts the new files in the bundles and removes the stale one,
+    leaving no temporary file."""
+    import json
+    import os
+    import shutil
+    from pathlib import Path
+
+    from examflow.printing import sha256_file
+    from examflow.printing.exam import print_pdfs
+
+    out, exam = generated["out"], generated["exam"]
+    bundled = sorted((out / "schools").glob("*/成绩*/*.pdf"))
+    assert bundled
+    for pdf in bundled:
+        own = out / pdf.parent.name / pdf.name
+        assert os.path.samefile(pdf, own) and (pdf.stat().st_mode & 0o777) == 0o600
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(generated["wh"], wh)
+    again = tmp_path / "output" / exam
+    shutil.copytree(out, again)          # copies: no file shared with the exam's
+    stale = next((again / "schools").glob("*/成绩单")) / "gone_99.pdf"
+    stale.write_bytes(b"%PDF-1.4 old")
+    last = query(wh, 'SELECT max("at") FROM audit.extracts')[0][0]
+    run = print_pdfs(wh, exam, tmp_path / "output")
+    assert not stale.exists()
+    assert not [p for p in again.rglob("*") if p.name.startswith(".tmp")]
+    for pdf in (again / "schools").glob("*/成绩*/*.pdf"):
+        assert os.path.samefile(pdf, again / pdf.parent.name / pdf.name)
+    rows = query_dicts(wh, 'SELECT file, sha256, params FROM audit.extracts WHERE "at" > ?', [last])
+    assert sorted(r["file"] for r in rows) == sorted(str(f.path) for f in run.files) == sorted(
+        str(p) for p in again.rglob("*.pdf"))
+    for r in rows:
+        assert r["sha256"] == sha256_file(r["file"])
+        assert json.loads(r["params"])["class_id"].replace(":", "_") == Path(r["file"]).stem
+
 def test_joint_summary_compares_the_schools(generated):
     from openpyxl import load_workbook
 

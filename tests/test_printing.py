@@ -14,8 +14,10 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from examflow.printing import ensure_owner_only_dir, owner_only_file, safe_filename, write_owner_only
-from examflow.printing.excel import Column, WorkbookWriter, display_width, sheet_title, write_workbook
+from examflow.printing import (ensure_owner_only_dir, owner_only_file, owner_only_link, safe_filename, sha256_file,
+                               write_owner_only)
+from examflow.printing.excel import (Column, WorkbookWriter, display_width, sheet_title, workbook_batch,
+                                     write_workbook)
 from examflow.printing.fonts import FontMissing, find_fonts
 
 
@@ -67,6 +69,29 @@ def test_owner_only_files(tmp_path):
     finally:
         os.umask(old)
     assert safe_filename("高三(3)班/理科") == "高三(3)班_理科"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="hard links and modes as POSIX has them")
+def test_owner_only_link(tmp_path):
+    """A printout put at a second path is the same file (a hard link, 0o600), swapped in atomically;
+    writing the source again replaces it, so the second path keeps the old bytes until linked again;
+    a source that is not owner-only is copied, not shared."""
+    source = write_owner_only(tmp_path / "exam" / "3.pdf", b"one")
+    target = tmp_path / "schools" / "A" / "3.pdf"
+    assert owner_only_link(source, target) is True
+    assert os.path.samefile(source, target) and target.read_bytes() == b"one"
+    assert (target.stat().st_mode & 0o777) == 0o600 and (target.parent.stat().st_mode & 0o777) == 0o700
+    write_owner_only(source, b"two")
+    assert target.read_bytes() == b"one"  # not rewritten in place through the other path
+    assert owner_only_link(source, target) is True and target.read_bytes() == b"two"
+    assert owner_only_link(source, target) is True  # already the same file: nothing to do
+    assert [p.name for p in target.parent.iterdir()] == ["3.pdf"]  # no temporary file left
+    shared = tmp_path / "shared.pdf"
+    shared.write_bytes(b"three")
+    os.chmod(shared, 0o644)
+    assert owner_only_link(shared, target) is False
+    assert target.read_bytes() == b"three" and not os.path.samefile(shared, target)
+    assert (target.stat().st_mode & 0o777) == 0o600
 
 
 # ------------------------------------------------------------------------------------------
@@ -193,6 +218,53 @@ def _pdf_fonts(path: Path) -> set[str]:
         for f in page["/Resources"]["/Font"].values():
             fonts.add(str(f.get_object()["/BaseFont"]))
     return fonts
+
+
+def _workbooks(out: Path) -> None:
+    """Three workbooks of alike tables (different rows), one with a table of its own and a link,
+    one with no table."""
+    cols = [Column("name", "姓名"), Column("score", "总分", "score", otherwise="status"), Column("n", "人数", "int")]
+    for i, rows in enumerate([[{"name": "张三", "score": 95.5, "n": 3}, {"name": "=李四", "status": "缺考", "n": 2.0}],
+                              [{"name": " 王五", "score": 88, "n": None}], []]):
+        with WorkbookWriter(out / f"{i}.xlsx", kind="book") as wb:
+            if i == 2:
+                continue
+            wb.add_table("表", rows, cols, title=f"标题{i}", below=["注：同一行"])
+            n = 3 * i + 2
+            frame = pl.DataFrame({"id": [f"{i}{j:03d}" for j in range(n)], "_sheet": [min(j, 1) for j in range(n)],
+                                  "v": [j / 3 if j % 2 else None for j in range(n)]})
+            wb.add_sheets(frame, [Column("id", "学号", "id"), Column("v", "值", "decimal")], sheet="_sheet",
+                          names=["年级", f"{i}班"], titles=["年级", None])
+            if i == 1:
+                wb.add_table("链接", [{"a": "图"}], [Column("a", "扫描")], links={"a": ["https://example.org/1"]})
+            wb.add_table("表2", rows, cols, landscape=True)
+
+
+def test_workbook_batch_writes_the_files_each_would_be_alone(tmp_path):
+    """Workbooks opened in a batch are written when it ends, alike tables of several workbooks in one
+    pass: every part of every file is what writing each workbook alone gives (the creation time
+    aside); files owner-only, `printed` in the order opened; an exception in the block writes none."""
+    import zipfile
+
+    _workbooks(tmp_path / "alone")
+    with workbook_batch() as batch:
+        _workbooks(tmp_path / "batch")
+        assert not (tmp_path / "batch" / "0.xlsx").exists()   # written when the batch ends
+    assert [f.path.name for f in batch.printed] == ["0.xlsx", "1.xlsx", "2.xlsx"]
+    for f in batch.printed:
+        assert f.sha256 == sha256_file(f.path) and (f.path.stat().st_mode & 0o777) == 0o600
+        with zipfile.ZipFile(tmp_path / "alone" / f.path.name) as a, zipfile.ZipFile(f.path) as b:
+            assert a.namelist() == b.namelist()
+            for part in a.namelist():
+                if part != "docProps/core.xml":
+                    assert a.read(part) == b.read(part), (f.path.name, part)
+    assert [f.rows for f in batch.printed] == [2 + 2 + 2, 1 + 5 + 1 + 1, 0]
+    assert load_workbook(batch.printed[1].path).sheetnames == ["表", "年级", "1班", "链接", "表2"]
+    with pytest.raises(RuntimeError):
+        with workbook_batch():
+            _workbooks(tmp_path / "failed")
+            raise RuntimeError("boom")
+    assert not any((tmp_path / "failed").rglob("*.xlsx"))
 
 
 def test_fonts_found_on_this_machine(monkeypatch):
