@@ -9,6 +9,7 @@ from pydantic import Field
 from assets._stage import report
 from assets.partitions import exam_partitions
 from assets.resources import WAREHOUSE_POOL, ExamFoldersResource, WarehouseResource
+from examflow import contracts
 from examflow.errors import ContractError
 from examflow.ingest import open_exam_folder
 from examflow.warehouse import write_raw
@@ -26,6 +27,7 @@ class IngestConfig(dg.Config):
 def raw_exam_files(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource,
                    exam_folders: ExamFoldersResource) -> dg.MaterializeResult:
     exam_id = context.partition_key
+    contracts.start_worker()  # the checks' GX import, beside the ingest (examflow.contracts)
     folder = Path(config.folder) if config.folder else exam_folders.find(exam_id, warehouse)
     started = time.perf_counter()
     try:

@@ -1,14 +1,20 @@
 """Data contracts: the Great Expectations suites of `data_contracts/suites/`, run on one exam's rows.
 
 GX validates pandas frames only (engineering notes), so the exam's rows are pulled from DuckDB as
-pandas, only the columns the suite names (their distinct values where that is exact: frame_query). GX is
-imported lazily, by the first check, in the main thread: a warm-up thread would fight the ingest for the GIL.
+pandas, only the columns the suite names (their distinct values where that is exact: frame_query).
+Importing GX costs seconds of CPU (2.5 s idle, ~8 s on a loaded machine: the largest fixed cost of a
+run). A run starts it in a worker process at once (start_worker), so the import goes on beside
+Dagster's own start-up and the ingest, on the other core; the checks then hand it their frames. A
+warm-up thread would fight the ingest for the GIL. Without a worker (tests, a direct call), GX is
+imported by the first check, in this process.
 """
 from __future__ import annotations
 
 import functools
 import json
+import multiprocessing
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,8 +89,63 @@ def _batch_definition():
     return source.add_dataframe_asset("exam_rows").add_batch_definition_whole_dataframe("exam")
 
 
+_worker: tuple | None = None  # (process, connection) of the GX worker, once started
+
+
+def start_worker() -> None:
+    """Start the process that imports GX and validates the checks' frames (once per process). The
+    same suites and expectations run there; only where GX's import is paid changes. A daemon: it is
+    stopped when this process exits, without waiting for GX's own slow teardown."""
+    global _worker
+    if _worker is None:
+        # spawn, not fork: the caller may hold threads (Dagster's, DuckDB's) a fork would copy mid-state
+        ctx = multiprocessing.get_context("spawn")
+        here, there = ctx.Pipe()
+        process = ctx.Process(target=_serve, args=(there,), name="examflow-gx", daemon=True)
+        process.start()
+        there.close()
+        _worker = (process, here)
+
+
+def _serve(conn) -> None:
+    """The worker: import GX, then validate each (frame, suite) received until the pipe closes."""
+    from tqdm import tqdm
+
+    # GX's (silent) progress bars take tqdm's lock, by default a named semaphore that a daemon stopped at
+    # exit would leave behind (resource_tracker's warning); one process needs only a thread lock
+    tqdm.set_lock(threading.RLock())
+    _batch_definition()
+    while True:
+        try:
+            frame, suite = conn.recv()
+        except EOFError:
+            return
+        try:
+            conn.send((True, validate_here(frame, suite)))
+        except Exception as e:  # the check reports it as it would in process
+            conn.send((False, e))
+
+
 def validate(frame, suite: dict) -> list[Outcome]:
-    """Run `suite` on a pandas frame; one outcome per expectation."""
+    """Run `suite` on a pandas frame; one outcome per expectation. In the worker when one was started
+    (start_worker); here when there is none, or when it died."""
+    global _worker
+    if _worker is not None:
+        process, conn = _worker
+        try:
+            conn.send((frame, suite))
+            ok, value = conn.recv()
+        except (EOFError, OSError):
+            _worker = None
+        else:
+            if ok:
+                return value
+            raise value
+    return validate_here(frame, suite)
+
+
+def validate_here(frame, suite: dict) -> list[Outcome]:
+    """`validate` in this process."""
     import great_expectations as gx
 
     gx_suite = gx.ExpectationSuite(**{k: v for k, v in suite.items() if k in ("name", "expectations", "meta")})

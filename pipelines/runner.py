@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from examflow import settings
+from examflow import contracts, settings
 from examflow.config import load_exam
 from examflow import warehouse as wh_lib
 from examflow.errors import ContractError, WarehouseBusy
@@ -42,6 +42,8 @@ def run_exam(folder: Path, warehouse: Path | None = None, output: Path | None = 
     printed (their step runs last: the warehouse, the analysts' copy and the workbooks are written).
     `timings`: a JSON file to write each
     step's seconds to (the benchmark's per-asset breakdown)."""
+    # GX's import starts now, in its own process, beside Dagster's start-up and the ingest (contracts)
+    contracts.start_worker()
     import dagster as dg
 
     from assets.checks import CONTRACT_CHECKS
