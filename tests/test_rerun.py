@@ -50,3 +50,21 @@ def test_other_exams_untouched(tmp_path, wh):
     run(y, wh)
     assert exam_state(wh, EXAM) == before
     assert query(wh, "SELECT exam_id, n_students FROM mart.exams ORDER BY exam_id") == [("mini-2026", 6), ("mini-2027", 6)]
+
+
+def test_a_table_missing_a_models_column_gains_it(tmp_path):
+    """A warehouse made before a model gained a column (here mart.totals without raw_total) gets the
+    column, filled, on the next run: existing tables are extended, not re-created."""
+    from examflow import stages, warehouse
+    from examflow.ingest import read_exam_folder
+
+    raw = read_exam_folder(mini_exam(tmp_path / "exams"))
+    wh = tmp_path / "w.duckdb"
+    with warehouse.connect(wh) as con:
+        warehouse.write_raw(con, raw)
+        warehouse.run_models(con, EXAM, stages.VALIDATE + stages.SCORE)
+        expected = con.execute("SELECT student_id, raw_total FROM mart.totals ORDER BY 1").fetchall()
+        con.execute("ALTER TABLE mart.totals DROP COLUMN raw_total")
+        warehouse.run_models(con, EXAM, stages.VALIDATE + stages.SCORE)
+        assert con.execute("SELECT student_id, raw_total FROM mart.totals ORDER BY 1").fetchall() == expected
+    assert any(total is not None for _, total in expected)
