@@ -89,7 +89,7 @@ def _batch_definition():
     return source.add_dataframe_asset("exam_rows").add_batch_definition_whole_dataframe("exam")
 
 
-_worker: tuple | None = None  # (process, connection) of the GX worker, once started
+_worker = None  # the connection to the GX worker, once started
 
 
 def start_worker() -> None:
@@ -97,14 +97,14 @@ def start_worker() -> None:
     same suites and expectations run there; only where GX's import is paid changes. A daemon: it is
     stopped when this process exits, without waiting for GX's own slow teardown."""
     global _worker
-    if _worker is None:
+    if _worker is None and not multiprocessing.current_process().daemon:  # a daemon may not have children
         # spawn, not fork: the caller may hold threads (Dagster's, DuckDB's) a fork would copy mid-state
         ctx = multiprocessing.get_context("spawn")
         here, there = ctx.Pipe()
         process = ctx.Process(target=_serve, args=(there,), name="examflow-gx", daemon=True)
         process.start()
         there.close()
-        _worker = (process, here)
+        _worker = here
 
 
 def _serve(conn) -> None:
@@ -131,10 +131,9 @@ def validate(frame, suite: dict) -> list[Outcome]:
     (start_worker); here when there is none, or when it died."""
     global _worker
     if _worker is not None:
-        process, conn = _worker
         try:
-            conn.send((frame, suite))
-            ok, value = conn.recv()
+            _worker.send((frame, suite))
+            ok, value = _worker.recv()
         except (EOFError, OSError):
             _worker = None
         else:

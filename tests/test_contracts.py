@@ -72,3 +72,18 @@ def test_a_warning_contract_failure_does_not_block(tmp_path):
     assert ("mart", "totals") in materialized
     evaluation = [e for e in result.get_asset_check_evaluations() if e.check_name == "names_known_warning"][0]
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_the_gx_worker_gives_the_outcomes_gx_gives_in_process():
+    """A run validates in a worker process (GX imported beside the ingest): the same outcomes, failures
+    included, as in this process."""
+    suite = contracts.load_suite(contracts.SUITES / "raw_roster.json")
+    frame = pd.DataFrame({"student_id": ["S1", "S1", "S2"], "exam_no": ["1", "2", "3"], "name": ["a", "b", "c"],
+                          "class": ["1", None, "2"]})
+    contracts.start_worker()
+    assert contracts._worker is not None
+    in_worker = contracts.validate(frame, suite)
+    assert contracts._worker is not None  # it answered: no fallback to this process
+    assert repr(in_worker) == repr(contracts.validate_here(frame, suite))  # repr: a sample may be NaN
+    assert {(o.expectation, o.column) for o in in_worker if not o.success} == {
+        ("expect_column_values_to_be_unique", "student_id"), ("expect_column_values_to_not_be_null", "class")}
