@@ -10,10 +10,13 @@ imported by the first check, in this process.
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import json
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,41 +92,62 @@ def _batch_definition():
     return source.add_dataframe_asset("exam_rows").add_batch_definition_whole_dataframe("exam")
 
 
-_worker = None  # the connection to the GX worker, once started
+_worker: tuple | None = None  # (process, its input, its output) once started
 
 
 def start_worker() -> None:
     """Start the process that imports GX and validates the checks' frames (once per process). The
-    same suites and expectations run there; only where GX's import is paid changes. A daemon: it is
-    stopped when this process exits, without waiting for GX's own slow teardown."""
+    same suites and expectations run there; only where GX's import is paid changes. A plain `python
+    -c` (not multiprocessing's spawn, which would first re-import this program's main module: ~1 s
+    of CPU), talking pickles over two pipes of its own (GX may print to stdout); stopped at exit."""
     global _worker
-    if _worker is None and not multiprocessing.current_process().daemon:  # a daemon may not have children
-        # spawn, not fork: the caller may hold threads (Dagster's, DuckDB's) a fork would copy mid-state
-        ctx = multiprocessing.get_context("spawn")
-        here, there = ctx.Pipe()
-        process = ctx.Process(target=_serve, args=(there,), name="examflow-gx", daemon=True)
-        process.start()
-        there.close()
-        _worker = here
+    if _worker is not None:
+        return
+    from_parent, to_child = os.pipe()
+    from_child, to_parent = os.pipe()
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "GX_ANALYTICS_ENABLED": "false",
+           "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", f"from examflow.contracts import serve; serve({from_parent}, {to_parent})"],
+        pass_fds=(from_parent, to_parent), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
+    os.close(from_parent)
+    os.close(to_parent)
+    _worker = (process, os.fdopen(to_child, "wb"), os.fdopen(from_child, "rb"))
+    atexit.register(_stop_worker)
 
 
-def _serve(conn) -> None:
+def _stop_worker() -> None:
+    """At exit: GX's own teardown takes seconds and nothing is left to do there."""
+    global _worker
+    if _worker is not None:
+        process, send, _ = _worker
+        _worker = None
+        send.close()
+        process.kill()
+        process.wait()
+
+
+def serve(receive_fd: int, send_fd: int) -> None:
     """The worker: import GX, then validate each (frame, suite) received until the pipe closes."""
     from tqdm import tqdm
 
-    # GX's (silent) progress bars take tqdm's lock, by default a named semaphore that a daemon stopped at
-    # exit would leave behind (resource_tracker's warning); one process needs only a thread lock
+    # GX's (silent) progress bars take tqdm's lock, by default a multiprocessing lock (a named
+    # semaphore and a resource-tracker process); one thread needs a thread lock
     tqdm.set_lock(threading.RLock())
     _batch_definition()
-    while True:
-        try:
-            frame, suite = conn.recv()
-        except EOFError:
-            return
-        try:
-            conn.send((True, validate_here(frame, suite)))
-        except Exception as e:  # the check reports it as it would in process
-            conn.send((False, e))
+    with os.fdopen(receive_fd, "rb") as receive, os.fdopen(send_fd, "wb") as send:
+        while True:
+            try:
+                frame, suite = pickle.load(receive)
+            except EOFError:
+                return
+            try:
+                answer = (True, validate_here(frame, suite))
+            except Exception as e:  # the check reports it as it would in process
+                answer = (False, e)
+            pickle.dump(answer, send)
+            send.flush()
 
 
 def validate(frame, suite: dict) -> list[Outcome]:
@@ -131,11 +155,13 @@ def validate(frame, suite: dict) -> list[Outcome]:
     (start_worker); here when there is none, or when it died."""
     global _worker
     if _worker is not None:
+        _, send, receive = _worker
         try:
-            _worker.send((frame, suite))
-            ok, value = _worker.recv()
-        except (EOFError, OSError):
-            _worker = None
+            pickle.dump((frame, suite), send)
+            send.flush()
+            ok, value = pickle.load(receive)
+        except (EOFError, OSError, pickle.PickleError):
+            _stop_worker()
         else:
             if ok:
                 return value
