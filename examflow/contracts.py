@@ -101,7 +101,7 @@ def start_worker() -> None:
     -c` (not multiprocessing's spawn, which would first re-import this program's main module: ~1 s
     of CPU), talking pickles over two pipes of its own (GX may print to stdout); stopped at exit."""
     global _worker
-    if _worker is not None:
+    if _worker is not None or os.name != "posix":  # inherited pipe descriptors (pass_fds) are POSIX only
         return
     from_parent, to_child = os.pipe()
     from_child, to_parent = os.pipe()
