@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from examflow import yamlfile
+
 
 @dataclass(frozen=True)
 class ExamFolder:
@@ -21,7 +23,7 @@ def _exam_field(folder: Path, field: str) -> str | None:
         path = folder / name
         if path.exists():
             try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+                data = yamlfile.safe_load(path.read_text(encoding="utf-8-sig"))
             except (yaml.YAMLError, UnicodeDecodeError):
                 return None
             value = data.get(field) if isinstance(data, dict) else None

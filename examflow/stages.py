@@ -19,8 +19,7 @@ import json
 from pathlib import Path
 
 import duckdb
-import yaml
-
+from examflow import yamlfile
 from examflow.tables import CONTRACTS
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -35,8 +34,7 @@ VIEWS = {"mart/item_scores"}
 def mart_contract() -> dict:
     """`data_contracts/mart.yaml`: shared column descriptions and, per mart table, its stage,
     description and columns."""
-    with open(CONTRACTS / "mart.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    return yamlfile.safe_load((CONTRACTS / "mart.yaml").read_text(encoding="utf-8"))
 
 
 def models() -> list[str]:

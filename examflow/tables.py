@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-import yaml
 
+from examflow import yamlfile
 from examflow.errors import ContractError
 
 CONTRACTS = Path(__file__).resolve().parent.parent / "data_contracts"
@@ -34,8 +34,7 @@ def norm_header(text: object) -> str:
 
 @functools.cache
 def _aliases_file() -> dict:
-    with open(CONTRACTS / "aliases.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    return yamlfile.safe_load((CONTRACTS / "aliases.yaml").read_text(encoding="utf-8"))
 
 
 @functools.cache

@@ -18,9 +18,8 @@ from typing import Callable, Iterator
 
 import duckdb
 import polars as pl
-import yaml
 
-from examflow import settings
+from examflow import settings, yamlfile
 from examflow.config import DEFAULTS
 from examflow.errors import WarehouseBusy
 from examflow.ingest import RawExam
@@ -117,8 +116,7 @@ def prepare(con: duckdb.DuckDBPyConnection, exam_id: str | None = None) -> None:
 @functools.cache
 def abnormal_codes() -> list[dict]:
     """rules.md §3's codes as `data_contracts/abnormal_codes.yaml` states them."""
-    with open(CONTRACTS / "abnormal_codes.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    return yamlfile.safe_load((CONTRACTS / "abnormal_codes.yaml").read_text(encoding="utf-8"))
 
 
 def write_raw(con: duckdb.DuckDBPyConnection, raw: RawExam) -> dict[str, int]:

@@ -61,8 +61,15 @@ def _duplicate_student(folder):
     return "roster.csv", 3, "学号", "student_id 'S01' is not unique"
 
 
+def _not_yaml(folder):
+    (folder / "exam.yaml").write_text("id: mini-2026\nsubjects: [math, biology\n", encoding="utf-8")
+    # the line itself under a caret (PyYAML's own parser, as libyaml's message has no snippet)
+    return "exam.yaml", None, None, "line 2, column 11:\n    subjects: [math, biology\n              ^"
+
+
 CASES = [_no_header, _unknown_subject_column, _unknown_subject_file_name, _unknown_item_column,
-         _unknown_item_in_marks, _items_do_not_add_up, _invalid_exam_id, _undecodable, _duplicate_student]
+         _unknown_item_in_marks, _items_do_not_add_up, _invalid_exam_id, _undecodable, _duplicate_student,
+         _not_yaml]
 
 
 @pytest.fixture(scope="module")
