@@ -21,19 +21,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable
 
 import polars as pl
 
 from examflow.printing import PrintedFile, ensure_owner_only_dir
+from examflow.printing.data import ExamData, class_key, class_label, track_label
 from examflow.printing.excel import Column, WorkbookWriter, is_formula_like
-from examflow.printing.data import (
-    STATUS_LABEL,
-    TOTAL_STATUS_LABEL,
-    ExamData,
-    class_key,
-    class_label,
-    track_label,
+from examflow.printing.score_sheets import score_sheets
+from examflow.printing.sheets import (
+    Notes,
+    labelled_rows,
+    note_sheet,
+    nulls_last,
+    optional_column,
+    present_columns,
+    table_rows,
+    table_sheet,
+    track_order,
 )
 
 __all__ = [
@@ -44,7 +49,7 @@ __all__ = [
     "write_teacher_quant",
     "write_item_analysis",
     "write_abnormal",
-    "score_sheets",
+    "Notes",
 ]
 
 WORKBOOK_TABLES = [
@@ -53,7 +58,6 @@ WORKBOOK_TABLES = [
     "class_items", "subject_reliability", "knowledge", "abnormal_scripts", "resolution_errors", "reconciliation",
 ]
 
-TRACK_ORDER = {"physics": 0, "history": 1, "all": 2}
 ITEM_TYPE = {"single": "单选", "multi": "多选", "subjective": "主观题", "numeric": "数值填涂", "fill": "填空"}
 MARKER_ROLE = {"first": "一评", "second": "二评", "arbitration": "仲裁"}
 CODE_NAME = {
@@ -68,186 +72,9 @@ SEVERITY = {"blocking": "阻断", "warning": "警告"}
 ABNORMAL_STATUS = {"open": "未处理", "settled": "已处理"}
 
 
-class Notes:
-    """Sheets skipped for a missing table, per workbook and for the whole run."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def missing(self, workbook: str, sheet: str, table: str) -> None:
-        self.items.append(f"{workbook}：未生成「{sheet}」—— 仓库中没有 mart.{table}（量化表尚未计算或版本较旧）")
-
-
-# --------------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------------
-def _rows(frame: pl.DataFrame | None) -> list[dict[str, Any]]:
-    return [] if frame is None else frame.to_dicts()
-
-
-def _present(cols: Sequence[Column], available: Iterable[str], always: Iterable[str] = ()) -> list[Column]:
-    """The columns whose source exists (extra columns of a table are printed only when present)."""
-    have = set(available) | set(always)
-    return [c for c in cols if c.key in have]
-
-
-def _nulls_last(v: Any) -> tuple:
-    return (v is None, v if v is not None else 0)
-
-
-def _track_order(t: Any) -> int:
-    return TRACK_ORDER.get(str(t), 3)
-
-
-def _labelled_rows(frame: pl.DataFrame, data: ExamData, label: Callable[[dict[str, Any]], None] | None = None,
-                   keep: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
-    """The table's rows (those `keep` keeps) with printable labels: 班级 / 类别 / 学科, then `label`'s."""
-    rows = [r for r in frame.to_dicts() if keep is None or keep(r)]
-    for r in rows:
-        if "class_id" in r:
-            r["_class"] = class_label(r["class_id"])
-        if "track" in r:
-            r["_track"] = track_label(r["track"])
-        if "subject" in r:
-            r["_subject"] = data.subject_name(r["subject"])
-        if label is not None:
-            label(r)
-    return rows
-
-
-def _table_sheet(wb: WorkbookWriter, data: ExamData, notes: Notes | None, workbook: str, table: str, sheet: str,
-                 columns: Sequence[Column], sort: Callable[[dict[str, Any]], Any], title: str, *,
-                 keep: Callable[[dict[str, Any]], bool] | None = None,
-                 label: Callable[[dict[str, Any]], None] | None = None,
-                 links: Callable[[list[dict[str, Any]]], Mapping[str, Sequence[str | None]]] | None = None,
-                 below: Sequence[str] = ()) -> list[dict[str, Any]] | None:
-    """The shape most sheets share: mart.`table`'s rows (kept, labelled, sorted) under the columns the
-    table has; the derived `_` columns always. When the warehouse lacks the table the sheet is
-    skipped and, unless `notes` is None, the 说明 sheet says so. Returns the rows written."""
-    frame = data.table(table)
-    if frame is None:
-        if notes is not None:
-            notes.missing(workbook, sheet, table)
-        return None
-    rows = _labelled_rows(frame, data, label, keep)
-    rows.sort(key=sort)
-    cols = _present(columns, frame.columns, (c.key for c in columns if c.key.startswith("_")))
-    wb.add_table(sheet, rows, cols, title=f"{data.title} {title}", links=links(rows) if links else None, below=below)
-    return rows
-
-
-def _note_sheet(wb: WorkbookWriter, workbook: str, notes: Notes, extra: Sequence[str] = ()) -> None:
-    mine = [n for n in notes.items if n.startswith(workbook)] + list(extra)
-    if mine:
-        wb.add_table("说明", [{"note": n} for n in mine], [Column("note", "说明")])
-
-
 # --------------------------------------------------------------------------------------------
 # 成绩总表
 # --------------------------------------------------------------------------------------------
-def _optional(frame: pl.DataFrame, name: str, dtype: Any = pl.String) -> pl.Expr:
-    """A column of the table, or nulls when the table lacks it (columns beyond outputs.md's)."""
-    return pl.col(name) if name in frame.columns else pl.lit(None, dtype=dtype).alias(name)
-
-
-def _labelled(values: pl.Series, label: Callable[[Any], str]) -> pl.Series:
-    """`label` of each value, computed once per distinct value (class ids, tracks)."""
-    distinct = values.unique()
-    return values.replace_strict(distinct, pl.Series([label(v) for v in distinct.to_list()], dtype=pl.String),
-                                 return_dtype=pl.String)
-
-
-def _status_label(status: str, labels: dict[str, str]) -> pl.Expr:
-    """The label a cell prints instead of its value: the status's, when it is not ok."""
-    col = pl.col(status)
-    return pl.when(col.is_not_null() & (col != "ok")).then(col.replace(labels))
-
-
-def _when_ok(status: str, value: str) -> pl.Expr:
-    return pl.when(pl.col(status) == "ok").then(pl.col(value))
-
-
-def score_sheets(data: ExamData) -> tuple[pl.DataFrame, list[Column], list[str]]:
-    """The 成绩总表 as one frame: every student in grade order (sheet 0, 年级), then each class's
-    students in class order (sheet 1, 2, … in class order); its columns and the sheet names.
-
-    Grade order: track, grade rank (pending and incomplete last), class, student id. Class order:
-    track, class rank (likewise), student id. A subject's cells show 待定 / 缺考 / 作废 instead of
-    a score, a total's 待定 / 缺科; a subject the student does not take is blank. In a joint exam (联考)
-    年排 and 年级名次 are the joint ranks, and 校排 / 校内名次 the ranks within the school."""
-    students, scores, totals = data.table("students"), data.table("subject_scores"), data.table("totals")
-    joint = totals is not None and "school_rank" in totals.columns and totals["school_rank"].is_not_null().any()
-    ranks = ("grade_rank", "school_rank", "class_rank") if joint else ("grade_rank", "class_rank")
-    rank_titles = {"grade_rank": "年排", "school_rank": "校排", "class_rank": "班排"}
-    if students is not None and students.height:
-        base = students.select("student_id", *(_optional(students, c) for c in ("name", "class_id", "exam_no",
-                                                                              "track")))
-    elif totals is not None:  # no roster table: the totals still list everyone
-        base = totals.select("student_id", _optional(totals, "class_id"), _optional(totals, "track"),
-                             name=pl.lit(None, pl.String), exam_no=pl.lit(None, pl.String))
-    else:
-        base = pl.DataFrame(schema={c: pl.String for c in ("student_id", "name", "class_id", "exam_no", "track")})
-    if totals is not None:
-        base = base.join(totals.select("student_id", *(_optional(totals, c, t).alias(f"t:{c}") for c, t in (
-            ("status", pl.String), ("total", pl.Float64), ("raw_total", pl.Float64), ("grade_rank", pl.Int64),
-            ("school_rank", pl.Int64), ("class_rank", pl.Int64), ("rank_change", pl.Int64), ("track", pl.String)))),
-            on="student_id", how="left")
-        if students is not None and students.height and "track" not in students.columns:
-            base = base.with_columns(track=pl.col("t:track"))
-    else:
-        base = base.with_columns(pl.lit(None, pl.String).alias("t:status"),
-                                 *(pl.lit(None, pl.Int64).alias(f"t:{c}") for c in ("grade_rank", "class_rank")))
-
-    taken = set(scores["subject"].drop_nulls().unique().to_list()) if scores is not None else set()
-    subjects = [s for s in data.subjects if s.code in taken]
-    subjects += [data.subject(c) for c in sorted(taken - {s.code for s in subjects})]
-    cols = [Column("student_id", "学号", "id"), Column("name", "姓名"), Column("_class", "班级"),
-            Column("exam_no", "考号", "id"), Column("_track", "类别")]
-    values = [_labelled(base["class_id"], class_label).alias("_class"),
-              _labelled(base["track"], track_label).alias("_track")]
-    for i, s in enumerate(subjects):
-        part = scores.filter(pl.col("subject") == s.code).select(
-            "student_id", *(_optional(scores, c, t).alias(f"{i}:{c}") for c, t in (
-                ("status", pl.String), ("raw_score", pl.Float64), ("converted_score", pl.Float64),
-                ("band", pl.String), ("grade_rank", pl.Int64), ("school_rank", pl.Int64), ("class_rank", pl.Int64))))
-        base = base.join(part.unique("student_id", keep="last"), on="student_id", how="left")
-        status = f"{i}:status"
-        values += [_status_label(status, STATUS_LABEL).alias(f"{i}:label"),
-                   *(_when_ok(status, f"{i}:{c}").alias(f"{i}:{c}:ok") for c in ("raw_score", "converted_score",
-                                                                                  "band", *ranks))]
-        if s.reselect:
-            cols += [Column(f"{i}:raw_score:ok", f"{s.name}原始分", "score", otherwise=f"{i}:label"),
-                     Column(f"{i}:converted_score:ok", f"{s.name}赋分", "score", otherwise=f"{i}:label"),
-                     Column(f"{i}:band:ok", f"{s.name}等级")]
-        else:
-            cols.append(Column(f"{i}:raw_score:ok", s.name, "score", otherwise=f"{i}:label"))
-        cols += [Column(f"{i}:{r}:ok", f"{s.name}{rank_titles[r]}", "rank") for r in ranks]
-    if totals is not None:
-        values += [_status_label("t:status", TOTAL_STATUS_LABEL).alias("t:label"),
-                   *(_when_ok("t:status", f"t:{c}").alias(f"t:{c}:ok") for c in ("total", "raw_total", *ranks,
-                                                                                 "rank_change"))]
-        cols += [Column("t:total:ok", "总分", "score", otherwise="t:label"),
-                 Column("t:raw_total:ok", "原始总分", "score", otherwise="t:label"),
-                 *(Column(f"t:{r}:ok", {"grade_rank": "年级名次", "school_rank": "校内名次",
-                                        "class_rank": "班级名次"}[r], "rank") for r in ranks),
-                 Column("t:rank_change:ok", "名次变化", "int")]
-    else:
-        cols += [Column("-", h) for h in ("总分", "原始总分", "年级名次", "班级名次", "名次变化")]
-        values.append(pl.lit(None, pl.String).alias("-"))
-
-    classes = sorted(base["class_id"].drop_nulls().unique().to_list(), key=class_key)
-    rank = {c: i for i, c in enumerate(classes)}
-    base = base.with_columns(*values,
-                             _track_order=pl.col("track").replace_strict(TRACK_ORDER, default=3).fill_null(3),
-                             _class_order=pl.col("class_id").replace_strict(rank, default=None).fill_null(-1))
-    grade = base.sort(["_track_order", "t:grade_rank", "_class_order", "student_id"],
-                      nulls_last=[False, True, False, False]).with_columns(_sheet=pl.lit(0, pl.Int64))
-    by_class = base.filter(pl.col("class_id").is_not_null()).sort(
-        ["_class_order", "_track_order", "t:class_rank", "student_id"], nulls_last=[False, False, True, False]
-    ).with_columns(_sheet=(pl.col("_class_order") + 1).cast(pl.Int64))
-    return pl.concat([grade, by_class]), cols, ["年级"] + [class_label(c) for c in classes]
-
-
 def write_grade_scores(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
     name = "成绩总表.xlsx"
     with WorkbookWriter(out / name, kind="grade_scores.xlsx") as wb:
@@ -257,7 +84,7 @@ def write_grade_scores(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
         frame, cols, sheets = score_sheets(data)
         wb.add_sheets(frame, cols, sheet="_sheet", names=sheets,
                       titles=[f"{data.title} 成绩总表 {s}" for s in sheets])
-        _note_sheet(wb, name, notes)
+        note_sheet(wb, name, notes)
     return wb.printed  # type: ignore[return-value]
 
 
@@ -279,7 +106,7 @@ QUANT_COLUMNS = [
 
 
 def _quant_sort(r: dict[str, Any]) -> tuple:
-    return (_track_order(r.get("track")), class_key(r.get("class_id")))
+    return (track_order(r.get("track")), class_key(r.get("class_id")))
 
 
 CUT_LINE_COLUMNS = [Column("_track", "类别"), Column("line", "线"), Column("_rule", "划线方式"),
@@ -309,8 +136,8 @@ def write_class_quant(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
         if cq is None:
             notes.missing(name, "班级量化", "class_quant")
         else:
-            rows = _labelled_rows(cq, data)
-            cols = _present(QUANT_COLUMNS, cq.columns, ("_class", "_track"))
+            rows = labelled_rows(cq, data)
+            cols = present_columns(QUANT_COLUMNS, cq.columns, ("_class", "_track"))
             codes = sorted({r["subject"] for r in rows}, key=lambda c: (c != "total", data.subject_order(c)))
             for code in codes or ["total"]:
                 part = sorted((r for r in rows if r["subject"] == code), key=_quant_sort)
@@ -333,20 +160,20 @@ def write_class_quant(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
                 Column(f"top{t}", f"前{t}名", "int") for t in tops]
             wb.add_table("名次段", rows, cols, title=f"{title} 名次段（总分年级前N名人数）")
         # 划线 and 上线分析
-        _table_sheet(wb, data, notes, name, "cut_lines", "划线", CUT_LINE_COLUMNS, title="划线", label=_rule_label,
-                     sort=lambda r: (_track_order(r.get("track")), _nulls_last(r.get("line_no"))))
-        _table_sheet(wb, data, notes, name, "line_analysis", "上线分析", LINE_COLUMNS,
+        table_sheet(wb, data, notes, name, "cut_lines", "划线", CUT_LINE_COLUMNS, title="划线", label=_rule_label,
+                     sort=lambda r: (track_order(r.get("track")), nulls_last(r.get("line_no"))))
+        table_sheet(wb, data, notes, name, "line_analysis", "上线分析", LINE_COLUMNS,
                      title="上线分析（单上线、双上线、命中率、贡献率）",
                      keep=lambda r: r.get("subject") == "total" or r.get("effective_score") is not None,
-                     sort=lambda r: (_track_order(r.get("track")), _nulls_last(r.get("line_no")), r.get("line") or "",
+                     sort=lambda r: (track_order(r.get("track")), nulls_last(r.get("line_no")), r.get("line") or "",
                                      class_key(r.get("class_id")), r.get("subject") != "total",
                                      data.subject_order(r.get("subject"))))
-        names = {r["student_id"]: r.get("name") for r in _rows(data.table("students"))}
-        _table_sheet(wb, data, notes, name, "borderline", "临界生", BORDERLINE_COLUMNS, title="临界生",
+        names = {r["student_id"]: r.get("name") for r in table_rows(data.table("students"))}
+        table_sheet(wb, data, notes, name, "borderline", "临界生", BORDERLINE_COLUMNS, title="临界生",
                      label=lambda r: r.update(_name=names.get(r["student_id"])),
-                     sort=lambda r: (_track_order(r.get("track")), _nulls_last(r.get("line_no")), r.get("line") or "",
+                     sort=lambda r: (track_order(r.get("track")), nulls_last(r.get("line_no")), r.get("line") or "",
                                      class_key(r.get("class_id")), -(r.get("distance") or 0), r["student_id"]))
-        _note_sheet(wb, name, notes)
+        note_sheet(wb, name, notes)
     return wb.printed  # type: ignore[return-value]
 
 
@@ -417,11 +244,11 @@ def write_teacher_quant(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
         if tq is None:
             notes.missing(name, "教师量化", "teacher_quant")
         else:
-            rows = _labelled_rows(tq, data, lambda r: r.update(_class="合计") if r.get("class_id") == "*" else None)
+            rows = labelled_rows(tq, data, lambda r: r.update(_class="合计") if r.get("class_id") == "*" else None)
             teach = sorted((r for r in rows if r.get("role") != "head"),
                            key=lambda r: (data.subject_order(r.get("subject")), r.get("teacher_id") or "",
                                           r.get("class_id") == "*", class_key(r.get("class_id"))))
-            cols = _present(TEACHER_COLUMNS, tq.columns, ("_subject", "_class", "_track"))
+            cols = present_columns(TEACHER_COLUMNS, tq.columns, ("_subject", "_class", "_track"))
             wb.add_table("教师量化", teach, cols, title=f"{title} 教师量化（任课教师）", below=formula)
             heads = sorted((r for r in rows if r.get("role") == "head"),
                            key=lambda r: (class_key(r.get("class_id")), r.get("teacher_id") or ""))
@@ -436,7 +263,7 @@ def write_teacher_quant(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
                     if int(k) not in tops:
                         tops.append(int(k))
                     r[f"top:{int(k)}"] = v
-            hcols = _present([Column("teacher_id", "工号", "id"), Column("teacher_name", "姓名"),
+            hcols = present_columns([Column("teacher_id", "工号", "id"), Column("teacher_name", "姓名"),
                               Column("_class", "班级"), Column("_track", "类别"), Column("n_sat", "实考", "int"),
                               Column("mean", "平均分", "score"), Column("mean_ratio", "比均", "decimal"),
                               Column("excellent_rate", "优秀率", "rate"), Column("pass_rate", "及格率", "rate"),
@@ -447,18 +274,18 @@ def write_teacher_quant(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
                 hcols.append(Column("n_over_line", "上线人数", "int"))
             hcols += [Column(f"line:{k}", f"{k}上线", "int") for k in lines]
             hcols += [Column(f"top:{t}", f"前{t}名", "int") for t in sorted(tops)]
-            hcols += _present([Column("value_added", "增值", "decimal"), Column("quant_score", "量化分", "decimal"),
+            hcols += present_columns([Column("value_added", "增值", "decimal"), Column("quant_score", "量化分", "decimal"),
                                Column("quant_rank", "量化名次", "rank")], tq.columns)
             wb.add_table("班主任量化", heads, hcols, title=f"{title} 班主任量化（班级总分）", below=formula)
         roles = list(MARKER_ROLE)
         mq = data.table("marker_quality")
         with_role = mq is not None and "role" in mq.columns
-        _table_sheet(wb, data, notes, name, "marker_quality", "阅卷质量",
+        table_sheet(wb, data, notes, name, "marker_quality", "阅卷质量",
                      [c for c in MARKER_COLUMNS if with_role or c.key != "_role"], title="阅卷质量",
                      label=lambda r: r.update(_role=MARKER_ROLE.get(r.get("role"), r.get("role"))),
                      sort=lambda r: (data.subject_order(r.get("subject")), _item_key(r.get("item")), r.get("marker") or "",
                                      roles.index(r["role"]) if r.get("role") in roles else len(roles)))
-        _note_sheet(wb, name, notes)
+        note_sheet(wb, name, notes)
     return wb.printed  # type: ignore[return-value]
 
 
@@ -484,9 +311,9 @@ def write_item_analysis(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
     name = "小题分析.xlsx"
     with WorkbookWriter(out / name, kind="item_analysis.xlsx") as wb:
         ia = data.table("item_analysis")
-        items = _table_sheet(wb, data, notes, name, "item_analysis", "小题分析", ITEM_COLUMNS, title="小题分析",
+        items = table_sheet(wb, data, notes, name, "item_analysis", "小题分析", ITEM_COLUMNS, title="小题分析",
                              label=lambda r: r.update(_type=ITEM_TYPE.get(r.get("type"), r.get("type"))),
-                             sort=lambda r: (data.subject_order(r["subject"]), _nulls_last(r.get("position")),
+                             sort=lambda r: (data.subject_order(r["subject"]), nulls_last(r.get("position")),
                                              _item_key(r["item"])))
         positions = {(r["subject"], r["item"]): r.get("position") for r in items or []}
         io_ = data.table("item_options")
@@ -494,7 +321,7 @@ def write_item_analysis(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
             notes.missing(name, "选项分布", "item_options")
         else:
             _options_sheet(wb, data, io_, positions)
-        _table_sheet(wb, data, notes, name, "subject_reliability", "信度",
+        table_sheet(wb, data, notes, name, "subject_reliability", "信度",
                      [Column("_subject", "学科"), Column("n", "人数", "int"), Column("n_items", "题数", "int"),
                       Column("alpha", "α系数", "decimal")], title="信度（Cronbach α）",
                      sort=lambda r: data.subject_order(r["subject"]))
@@ -503,10 +330,10 @@ def write_item_analysis(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
             notes.missing(name, "班级小题", "class_items")
         else:
             _class_item_sheets(wb, data, ci, ia)
-        _table_sheet(wb, data, notes, name, "knowledge", "知识点", KNOWLEDGE_COLUMNS, title="知识点得分率",
+        table_sheet(wb, data, notes, name, "knowledge", "知识点", KNOWLEDGE_COLUMNS, title="知识点得分率",
                      sort=lambda r: (data.subject_order(r["subject"]), r.get("knowledge") or "",
                                      r.get("class_id") != "*", class_key(r.get("class_id"))))
-        _note_sheet(wb, name, notes)
+        note_sheet(wb, name, notes)
     return wb.printed  # type: ignore[return-value]
 
 
@@ -537,12 +364,12 @@ def _options_sheet(wb: WorkbookWriter, data: ExamData, io_: pl.DataFrame, positi
             it["_values"].append((r.get("option_order"), opt, share, r.get("n_chose")))
     rows = []
     for it in items.values():
-        keys = [k for _, k in sorted(it.pop("_keys"), key=lambda x: _nulls_last(x[0]))]
+        keys = [k for _, k in sorted(it.pop("_keys"), key=lambda x: nulls_last(x[0]))]
         it["_key"] = "".join(keys) if all(len(k or "") == 1 for k in keys) else "、".join(k or "" for k in keys)
-        vals = sorted(it.pop("_values"), key=lambda x: (-(x[2] or 0), _nulls_last(x[0])))
+        vals = sorted(it.pop("_values"), key=lambda x: (-(x[2] or 0), nulls_last(x[0])))
         it["_other"] = "、".join(f"{v}（{(s or 0) * 100:.1f}%）" for _, v, s, _n in vals if (s or 0) > 0)
         rows.append(it)
-    rows.sort(key=lambda r: (data.subject_order(r["subject"]), _nulls_last(r.get("position")), _item_key(r["item"]),
+    rows.sort(key=lambda r: (data.subject_order(r["subject"]), nulls_last(r.get("position")), _item_key(r["item"]),
                              r["version"] != "*", r["version"]))
     cols = [Column("_subject", "学科"), Column("item", "题号", "id"), Column("_type", "题型")]
     if any(r["version"] != "*" for r in rows):
@@ -565,11 +392,11 @@ def _class_item_sheets(wb: WorkbookWriter, data: ExamData, ci: pl.DataFrame, ia:
         for s, i, d in ci.filter(pl.col("cohort_difficulty").is_not_null()).select(
                 "subject", "item", "cohort_difficulty").iter_rows():
             cohort.setdefault((s, i), d)
-    position = {(s, i): p for s, i, p in ci.select("subject", "item", _optional(ci, "position", pl.Int64)).iter_rows()}
+    position = {(s, i): p for s, i, p in ci.select("subject", "item", optional_column(ci, "position", pl.Int64)).iter_rows()}
     ci = ci.with_columns(_key=pl.lit("item:") + pl.col("item").cast(pl.String))
     for code in sorted(ci["subject"].unique().to_list(), key=data.subject_order):
         part = ci.filter(pl.col("subject") == code)
-        items = sorted({i for s, i in position if s == code}, key=lambda i: (_nulls_last(position[(code, i)]),
+        items = sorted({i for s, i in position if s == code}, key=lambda i: (nulls_last(position[(code, i)]),
                                                                                _item_key(i)))
         classes = sorted((c for c in part["class_id"].unique().to_list() if c != "*"), key=class_key)
         cells = part.filter(pl.col("class_id") != "*").pivot(on="_key", index="class_id", values="difficulty",
@@ -603,7 +430,7 @@ def write_abnormal(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
     name = "异常卷.xlsx"
     # small, and its image cells become links after writing: the normal (not write-only) workbook
     with WorkbookWriter(out / name, kind="abnormal_scripts.xlsx") as wb:
-        students = {r["student_id"]: r for r in _rows(data.table("students"))}
+        students = {r["student_id"]: r for r in table_rows(data.table("students"))}
 
         def label(r: dict[str, Any]) -> None:
             st = students.get(r.get("student_id")) or {}
@@ -614,22 +441,22 @@ def write_abnormal(data: ExamData, out: Path, notes: Notes) -> PrintedFile:
                      _name=st.get("name"),
                      _class=class_label(st.get("class_id")) if st.get("class_id") is not None else None)
 
-        _table_sheet(wb, data, notes, name, "abnormal_scripts", "异常卷", ABNORMAL_COLUMNS, title="异常卷（未处理在前）",
+        table_sheet(wb, data, notes, name, "abnormal_scripts", "异常卷", ABNORMAL_COLUMNS, title="异常卷（未处理在前）",
                      label=label, links=lambda rows: {"image": [_image_link(r.get("image"), data.folder) for r in rows]},
                      sort=lambda r: (r.get("status") != "open", r.get("severity") != "blocking",
                                      data.subject_order(r.get("subject")), r.get("code") or "", r.get("abnormal_id") or ""))
-        _table_sheet(wb, data, notes, name, "resolution_errors", "处理错误",
+        table_sheet(wb, data, notes, name, "resolution_errors", "处理错误",
                      [Column("source_file", "处理文件"), Column("source_row", "行号", "int"),
                       Column("abnormal_id", "异常编号"), Column("action", "处理动作"), Column("value", "处理值"),
                       Column("operator", "操作人"), Column("reason", "未执行原因")], title="处理文件中未执行的行",
-                     sort=lambda r: (r.get("source_file") or "", _nulls_last(r.get("source_row"))))
-        _table_sheet(wb, data, None, name, "reconciliation", "扫描核对",
+                     sort=lambda r: (r.get("source_file") or "", nulls_last(r.get("source_row"))))
+        table_sheet(wb, data, None, name, "reconciliation", "扫描核对",
                      [Column("_subject", "学科"), Column("_class", "班级"), Column("n_expected", "应考", "int"),
                       Column("n_scanned", "已扫描", "int"), Column("n_absent", "缺考", "int"),
                       Column("n_missing", "缺卷", "int"), Column("n_abnormal_open", "未处理异常", "int")],
                      title="扫描核对", label=lambda r: r.update(_class="（无法归属）") if r.get("class_id") == "?" else None,
                      sort=lambda r: (data.subject_order(r.get("subject")), class_key(r.get("class_id"))))
-        _note_sheet(wb, name, notes)
+        note_sheet(wb, name, notes)
     return wb.printed  # type: ignore[return-value]
 
 
