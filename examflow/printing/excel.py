@@ -56,16 +56,29 @@ import os
 import re
 import shutil
 import tempfile
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 import polars as pl
 
 from examflow.printing import PrintedFile, ensure_owner_only_dir, owner_only_file, sha256_file
+from examflow.printing.xlsx_cells import (
+    COLUMN_KINDS,
+    HEADER,
+    PLAIN,
+    QUOTED,
+    Column,
+    attrs,
+    cell_xml,
+    display_width,
+    is_formula_like,
+    resolved_columns,
+    typed_columns,
+    value_widths,
+)
 
 __all__ = [
     "Column",
@@ -86,60 +99,8 @@ LANDSCAPE_ABOVE = 100.0  # total column width (Excel units) above which sheets p
 CHUNK_ROWS = 20_000  # rows turned into XML at a time
 COMPRESSION = 4  # zlib level: the default (6, what openpyxl used) takes twice as long for files ~10% smaller
 
-COLUMN_KINDS: dict[str, str] = {
-    "text": "General",
-    "id": "@",
-    "int": "0",
-    "rank": "0",
-    "score": "General",
-    "rate": "0.0%",
-    "decimal": "0.00",
-    "date": "yyyy-mm-dd",
-    "datetime": "yyyy-mm-dd hh:mm",
-    "time": "hh:mm",
-}
-_NUMERIC = {"int", "rank", "score", "rate", "decimal"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_RE = r"^[=+\-@\t\r]"
-_ILLEGAL_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]"
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
-# cell styles: indices into the cellXfs of _STYLES
-_PLAIN, _HEADER, _TEXT_ID, _INT, _RATE, _DECIMAL, _DATE, _DATETIME, _TIME, _QUOTED, _QUOTED_ID, _LINK = range(12)
-_NUMBER_STYLE = {"int": _INT, "rank": _INT, "score": _PLAIN, "rate": _RATE, "decimal": _DECIMAL, "text": _PLAIN}
-_TEMPORAL_STYLE = {"date": _DATE, "datetime": _DATETIME, "time": _TIME}
-_EPOCH = dt.datetime(1899, 12, 30)
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a table: where its value comes from, its Chinese header, its kind."""
-
-    key: str | int  # key in a row mapping / DataFrame column name, or index in a row sequence
-    header: str
-    kind: str = "text"
-    width: float | None = None  # Excel width units; None = fit the content
-    otherwise: str | int | None = None  # key of a text printed where the value is missing
-
-    def __post_init__(self) -> None:
-        if self.kind not in COLUMN_KINDS:
-            raise ValueError(f"column {self.header!r}: unknown kind {self.kind!r}; one of {sorted(COLUMN_KINDS)}")
-
-
-def display_width(text: Any) -> int:
-    """Width of `text` in Excel's units: CJK / full-width characters count two, others one."""
-    s = "" if text is None else str(text)
-    w = 0
-    for ch in s:
-        if ch.isascii():
-            w += 1
-        else:
-            w += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-    return w
-
-
-def is_formula_like(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(_FORMULA_START)
 
 
 def sheet_title(name: str, taken: Iterable[str] = ()) -> str:
@@ -153,228 +114,6 @@ def sheet_title(name: str, taken: Iterable[str] = ()) -> str:
         suffix = f"({n})"
         title = base[: 31 - len(suffix)] + suffix
     return title
-
-
-# --------------------------------------------------------------------------------------------
-# values → typed series → cell XML
-# --------------------------------------------------------------------------------------------
-_DTYPES = {"int": pl.Int64, "float": pl.Float64, "str": pl.String, "bool": pl.Boolean, "date": pl.Date,
-           "datetime": pl.Datetime("us"), "time": pl.Time}
-
-
-def _family(v: Any, kind: str) -> tuple[str, Any]:
-    """How one Python value is written in a column of `kind`: (family, value)."""
-    if kind in _NUMERIC:
-        if isinstance(v, bool):
-            return "int", int(v)
-        if isinstance(v, int):
-            return "int", v
-        if isinstance(v, float):
-            return "float", v
-        return "str", str(v)
-    if kind in _TEMPORAL_STYLE:
-        if isinstance(v, dt.datetime):
-            return "datetime", v
-        if isinstance(v, dt.date):
-            return "date", v
-        if isinstance(v, dt.time):
-            return "time", v
-        return "str", str(v)
-    if isinstance(v, str):
-        return "str", v
-    if kind == "id":
-        return "str", str(v)
-    if isinstance(v, bool):
-        return "bool", v
-    if isinstance(v, int):
-        return "int", v
-    if isinstance(v, float):
-        return "float", v
-    if isinstance(v, dt.datetime):
-        return "datetime", v
-    if isinstance(v, dt.date):
-        return "date", v
-    if isinstance(v, (list, tuple)):
-        return "str", "、".join(str(x) for x in v)
-    return "str", str(v)
-
-
-def _split(values: Sequence[Any], kind: str) -> list[pl.Series]:
-    """A column of Python values as typed series, one per family of values (null elsewhere)."""
-    types = set(map(type, values)) - {type(None)}
-    if types == {str}:  # the common cases at C speed
-        return [pl.Series("str", values, dtype=pl.String)]
-    if (types == {int} or types == {float}) and (kind in _NUMERIC or kind == "text"):
-        return [pl.Series("num", values, dtype=pl.Int64 if int in types else pl.Float64, nan_to_null=True)]
-    n = len(values)
-    buckets: dict[str, list[Any]] = {}
-    for i, v in enumerate(values):
-        if v is None or v != v:  # None, NaN
-            continue
-        fam, v = _family(v, kind)
-        bucket = buckets.get(fam)
-        if bucket is None:
-            bucket = buckets[fam] = [None] * n
-        bucket[i] = v
-    return [pl.Series(fam, b, dtype=_DTYPES[fam]) for fam, b in buckets.items()]
-
-
-def _typed(s: pl.Series, kind: str) -> list[pl.Series]:
-    """A DataFrame column as typed series (see `_split`); odd dtypes go through Python."""
-    d = s.dtype
-    if d == pl.Null:
-        return []
-    if isinstance(d, (pl.Categorical, pl.Enum)):
-        s, d = s.cast(pl.String), pl.String
-    if d == pl.String:
-        return [s]
-    numeric_kind = kind in _NUMERIC or kind == "text"
-    if numeric_kind and d.is_integer():
-        return [s.cast(pl.Int64)]
-    if numeric_kind and (d.is_float() or d.is_decimal()):
-        return [s.cast(pl.Float64)]
-    temporal = (pl.Date, pl.Datetime, pl.Time) if kind in _TEMPORAL_STYLE else (pl.Date, pl.Datetime)
-    if (kind in _TEMPORAL_STYLE or kind == "text") and d in temporal:
-        return [s]
-    return _split(s.to_list(), kind)
-
-
-def _per_distinct(s: pl.Series, fn: Callable[[Any], Any], dtype) -> pl.Series:
-    """`fn` of each value, computed once per distinct value; null stays null."""
-    distinct = s.drop_nulls().unique()
-    return s.replace_strict(distinct, pl.Series([fn(v) for v in distinct.to_list()], dtype=dtype),
-                            default=None, return_dtype=dtype)
-
-
-def _excel_serial(v: dt.date | dt.datetime | dt.time) -> float:
-    """Excel's day number (1900 date system), as openpyxl computes it."""
-    if isinstance(v, dt.time):
-        return (v.hour * 3600 + v.minute * 60 + v.second + v.microsecond / 1e6) / 86400
-    if not isinstance(v, dt.datetime):
-        v = dt.datetime.combine(v, dt.time())
-    days = (v.replace(tzinfo=None) - _EPOCH).days
-    if 0 < days <= 60:
-        days -= 1
-    return days + _excel_serial(v.time())
-
-
-def _score_text(v: float) -> str:
-    r = round(v, 1)
-    return str(int(r)) if r.is_integer() else "%.16g" % r
-
-
-def _float_text(kind: str) -> Callable[[float], str]:
-    if kind in ("int", "rank"):
-        return lambda v: str(round(v))
-    if kind == "score":
-        return _score_text
-    return lambda v: "%.16g" % v
-
-
-def _attrs(style: int) -> str:
-    return f'" s="{style}"' if style else '"'
-
-
-def _escape(s: pl.Series) -> pl.Series:
-    return (s.str.replace_all(_ILLEGAL_XML, "").str.replace_all("&", "&amp;", literal=True)
-            .str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
-            .str.replace_all("\r", "&#13;", literal=True))
-
-
-@dataclass
-class _Part:
-    """One typed series of a column as XML: `<c r="A7` + head + content + tail."""
-
-    content: pl.Series
-    head: pl.Series | str
-    tail: str
-
-
-def _cells(s: pl.Series, kind: str, link: pl.Series | None = None) -> _Part:
-    d = s.dtype
-    if d == pl.String:
-        base, quoted = (_TEXT_ID, _QUOTED_ID) if kind == "id" else (_PLAIN, _QUOTED)
-        style = pl.when(s.str.contains(_FORMULA_RE)).then(pl.lit(_attrs(quoted))).otherwise(pl.lit(_attrs(base)))
-        if link is not None:
-            style = pl.when(link.is_not_null()).then(pl.lit(_attrs(_LINK))).otherwise(style)
-        space = pl.when(s.str.contains(r"^\s|\s$")).then(pl.lit(' xml:space="preserve"')).otherwise(pl.lit(""))
-        head = pl.select(pl.concat_str([style, pl.lit(' t="inlineStr"><is><t'), space, pl.lit(">")])).to_series()
-        return _Part(_escape(s), head, "</t></is></c>")
-    if d == pl.Boolean:
-        return _Part(s.cast(pl.Int8).cast(pl.String), '" t="b"><v>', "</v></c>")
-    if d == pl.Int64:
-        return _Part(s.cast(pl.String), _attrs(_NUMBER_STYLE[kind]) + "><v>", "</v></c>")
-    if d == pl.Float64:
-        return _Part(_per_distinct(s, _float_text(kind), pl.String), _attrs(_NUMBER_STYLE[kind]) + "><v>", "</v></c>")
-    style = _TEMPORAL_STYLE.get(kind) or (_DATETIME if d == pl.Datetime else _DATE)
-    return _Part(_per_distinct(s, lambda v: "%.16g" % _excel_serial(v), pl.String), _attrs(style) + "><v>",
-                 "</v></c>")
-
-
-def _widths(s: pl.Series, sheet: pl.Series, kind: str) -> list[tuple[int, int]]:
-    """(sheet, display width of its widest value as printed), for the sheets with values. Numbers
-    print wider the further they are from zero, so only each sheet's extremes are measured."""
-    frame = pl.DataFrame({"sheet": sheet, "v": s}).drop_nulls("v")
-    if kind in ("date", "datetime"):
-        return [(k, 10 if kind == "date" else 16) for k in frame["sheet"].unique().to_list()]
-    d = s.dtype
-    if kind == "rate" and d in (pl.Int64, pl.Float64, pl.Boolean):
-        fn: Callable[[Any], int] = lambda v: len(f"{v * 100:.1f}%")
-    elif kind == "score" and d == pl.Float64:
-        fn = lambda v: len(str(round(v, 1)))
-    elif d == pl.Int64:
-        fn = lambda v: len(str(v))
-    else:
-        widths = frame.with_columns(w=_per_distinct(frame["v"], display_width, pl.Int64))
-        return list(widths.group_by("sheet").agg(pl.col("w").max()).iter_rows())
-    ends = frame.group_by("sheet").agg(lo=pl.col("v").min(), hi=pl.col("v").max())
-    return [(k, max(fn(lo), fn(hi))) for k, lo, hi in ends.iter_rows()]
-
-
-def _clean(s: pl.Series) -> pl.Series:
-    """Empty strings and non-finite floats are no cell."""
-    if s.dtype == pl.String:
-        return pl.select(pl.when(s != "").then(s)).to_series()
-    if s.dtype == pl.Float64:
-        return pl.select(pl.when(s.is_finite()).then(s)).to_series()
-    return s
-
-
-def _resolved(data: pl.DataFrame | list, columns: Sequence[Column]) -> list[Column]:
-    """The table's columns: those given, else the frame's columns or the first mapping's keys."""
-    if columns:
-        return list(columns)
-    if isinstance(data, pl.DataFrame):
-        return [Column(c, c) for c in data.columns]
-    if data and isinstance(data[0], Mapping):
-        return [Column(k, str(k)) for k in data[0].keys()]
-    raise ValueError("columns are required for rows given as sequences")
-
-
-def _columns_of(data: pl.DataFrame | list, cols: Sequence[Column]) -> list[list[pl.Series]]:
-    """Each column's typed series."""
-    if isinstance(data, pl.DataFrame):
-        def get(key: str | int) -> pl.Series:
-            return data.get_column(key if isinstance(key, str) else data.columns[key])
-
-        typed = [_typed(get(c.key), c.kind) + (_typed(get(c.otherwise), "text") if c.otherwise is not None else [])
-                 for c in cols]
-        return [[_clean(s) for s in t] for t in typed]
-    mapping = bool(data) and isinstance(data[0], Mapping)
-
-    def values(key: Any) -> list[Any]:
-        if mapping:
-            return [r.get(key) for r in data]
-        return [r[key] if key < len(r) else None for r in data]
-
-    typed = []
-    for i, c in enumerate(cols):
-        key = c.key if mapping or isinstance(c.key, int) else i
-        t = _split(values(key), c.kind)
-        if c.otherwise is not None:
-            t += _split(values(c.otherwise), "text")
-        typed.append([_clean(s) for s in t])
-    return typed
 
 
 @dataclass
@@ -414,7 +153,7 @@ def _write_tables(writers: Sequence["WorkbookWriter"], tables: Sequence[_Table])
         data = pl.concat([t.data for t in tables]) if frames else [r for t in tables for r in t.data]
         offsets = itertools.accumulate((len(t.names) for t in tables[:-1]), initial=0)
         sheet_of = pl.concat([t.sheet_of + offset for t, offset in zip(tables, offsets)])
-    typed = _columns_of(data, first.columns)
+    typed = typed_columns(data, first.columns)
     _write(first.columns, typed, sheet_of, [n for t in tables for n in t.names],
            [x for t in tables for x in t.titles], writers=[w for w, t in zip(writers, tables) for _ in t.names],
            landscape=first.landscape, breaks=first.breaks, footer_note=first.footer_note, links=first.links,
@@ -471,7 +210,7 @@ def _text(s: str) -> str:
 
 def _inline(ref: str, text: str, style: int) -> str:
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}{_attrs(style)} t="inlineStr"><is><t{space}>{_text(text)}</t></is></c>'
+    return f'<c r="{ref}{attrs(style)} t="inlineStr"><is><t{space}>{_text(text)}</t></is></c>'
 
 
 def _hf_escape(text: str) -> str:
@@ -495,14 +234,14 @@ class WorkbookWriter:
         self.kind = kind or self.path.name
         self.rows = 0
         self.printed: PrintedFile | None = None
-        self._sheets: list[_Sheet] = []
+        self.sheets: list[_Sheet] = []  # written so far (read by the module's sheet writer)
         self._buffer: Any = None
         self._zip: zipfile.ZipFile | None = None
-        self._batch = _BATCH.get()
-        self._queue: collections.deque[_Table] = collections.deque()
-        self._saved = False  # save() was called (in a batch: write when the batch ends)
-        if self._batch is not None:
-            self._batch.writers.append(self)
+        self.batch_of = _BATCH.get()  # the workbook_batch this writer belongs to, if any
+        self.queue: collections.deque[_Table] = collections.deque()  # tables kept for the batch
+        self.saved = False  # save() was called (in a batch: write when the batch ends)
+        if self.batch_of is not None:
+            self.batch_of.writers.append(self)
 
     # -- context manager -------------------------------------------------------------------
     def __enter__(self) -> "WorkbookWriter":
@@ -512,13 +251,13 @@ class WorkbookWriter:
         if exc_type is None:
             self.save()
         else:
-            self._discard()
+            self.discard()
 
-    def _discard(self) -> None:
+    def discard(self) -> None:
         """Drop what was written (an anonymous temporary file) and leave the batch."""
-        if self._batch is not None:
-            self._batch.writers.remove(self)
-            self._batch = None
+        if self.batch_of is not None:
+            self.batch_of.writers.remove(self)
+            self.batch_of = None
         if self._zip is not None:
             with contextlib.suppress(Exception):
                 self._zip.close()
@@ -545,7 +284,7 @@ class WorkbookWriter:
         target (None: no link); `below` are text lines printed beneath the table."""
         if not isinstance(data, pl.DataFrame):
             data = data if isinstance(data, list) else list(data)
-        cols = _resolved(data, columns or ())
+        cols = resolved_columns(data, columns or ())
         if not cols:
             raise ValueError(f"sheet {name!r}: no columns")
         n = len(data)
@@ -561,17 +300,17 @@ class WorkbookWriter:
         if not order.is_sorted():
             data = data.sort(sheet, maintain_order=True)
             order = data[sheet].cast(pl.UInt32)
-        self._add(_Table(data, _resolved(data, columns), order, list(names),
+        self._add(_Table(data, resolved_columns(data, columns), order, list(names),
                          list(titles) if titles is not None else [None] * len(names), landscape))
 
     def _add(self, table: "_Table") -> None:
         """Write the table's sheets now, or keep them for the batch this writer belongs to."""
-        if self._batch is not None:
-            self._queue.append(table)
+        if self.batch_of is not None:
+            self.queue.append(table)
         else:
             _write_tables([self], [table])
 
-    def _archive(self) -> zipfile.ZipFile:
+    def archive(self) -> zipfile.ZipFile:
         if self._zip is None:
             # anonymous (no name in the folder) and readable by the owner only
             self._buffer = tempfile.TemporaryFile(dir=ensure_owner_only_dir(self.path.parent))
@@ -580,25 +319,25 @@ class WorkbookWriter:
 
     # -- saving ----------------------------------------------------------------------------
     def save(self) -> PrintedFile:
-        if self.printed is not None or self._batch is not None:
-            self._saved = True
+        if self.printed is not None or self.batch_of is not None:
+            self.saved = True
             return self.printed  # type: ignore[return-value]  # in a batch: None until the batch ends
-        if not self._sheets:
+        if not self.sheets:
             self.add_table("空", [], [Column(0, "（无数据）")])
-        archive = self._archive()
+        archive = self.archive()
         sheets = "".join(f'<sheet name={quoteattr(s.title)} sheetId="{i}" r:id="rId{i}"/>'
-                         for i, s in enumerate(self._sheets, start=1))
+                         for i, s in enumerate(self.sheets, start=1))
         names = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">{_text(_ref(s.title))}!'
             f'{_absolute(s.filter_ref)}</definedName>'
             f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{_text(_ref(s.title))}!$1:$1</definedName>'
-            for i, s in enumerate(self._sheets))
+            for i, s in enumerate(self.sheets))
         archive.writestr("xl/workbook.xml", f'{_XML}<workbook xmlns="{_NS}" xmlns:r="{_NS_R}"><bookViews>'
                                             f'<workbookView activeTab="0"/></bookViews><sheets>{sheets}</sheets>'
                                             f'<definedNames>{names}</definedNames></workbook>')
         rels = "".join(f'<Relationship Id="rId{i}" Type="{_REL}worksheet" Target="worksheets/sheet{i}.xml"/>'
-                       for i in range(1, len(self._sheets) + 1))
-        rels += f'<Relationship Id="rId{len(self._sheets) + 1}" Type="{_REL}styles" Target="styles.xml"/>'
+                       for i in range(1, len(self.sheets) + 1))
+        rels += f'<Relationship Id="rId{len(self.sheets) + 1}" Type="{_REL}styles" Target="styles.xml"/>'
         archive.writestr("xl/_rels/workbook.xml.rels", f'{_XML}<Relationships xmlns="{_NS_PKG}">{rels}</Relationships>')
         archive.writestr("xl/styles.xml", _STYLES)
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -615,7 +354,7 @@ class WorkbookWriter:
             'core-properties" Target="docProps/core.xml"/></Relationships>'))
         overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
                             f'ContentType="{_TYPE}spreadsheetml.worksheet+xml"/>'
-                            for i in range(1, len(self._sheets) + 1))
+                            for i in range(1, len(self.sheets) + 1))
         archive.writestr("[Content_Types].xml", (
             f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -644,26 +383,26 @@ class WorkbookBatch:
         self.writers: list[WorkbookWriter] = []
         self.printed: list[PrintedFile] = []
 
-    def _write(self) -> None:
+    def write(self) -> None:
         """Each round writes the first table of as many workbooks as have an alike one first."""
         writers = list(self.writers)
         try:
-            while heads := [w for w in writers if w._queue]:
+            while heads := [w for w in writers if w.queue]:
                 alike: dict[tuple, list[WorkbookWriter]] = {}
                 for w in heads:
-                    alike.setdefault(w._queue[0].same_as(), []).append(w)
+                    alike.setdefault(w.queue[0].same_as(), []).append(w)
                 group = max(alike.values(), key=len)
-                _write_tables(group, [w._queue.popleft() for w in group])
+                _write_tables(group, [w.queue.popleft() for w in group])
             for w in writers:
-                w._batch = None
-                if w._saved:
+                w.batch_of = None
+                if w.saved:
                     self.printed.append(w.save())
                 else:  # opened but never saved: as a writer left without save()
-                    w._discard()
+                    w.discard()
         except BaseException:
             for w in writers:
-                w._batch = None
-                w._discard()
+                w.batch_of = None
+                w.discard()
             raise
         finally:
             self.writers.clear()
@@ -682,11 +421,11 @@ def workbook_batch() -> Iterator[WorkbookBatch]:
         yield batch
     except BaseException:
         for w in list(batch.writers):
-            w._discard()
+            w.discard()
         raise
     finally:
         _BATCH.reset(token)
-    batch._write()
+    batch.write()
 
 
 def _write(cols: list[Column], typed: list[list[pl.Series]], sheet_of: pl.Series, names: list[str],
@@ -709,7 +448,7 @@ def _write(cols: list[Column], typed: list[list[pl.Series]], sheet_of: pl.Series
         link = (links or {}).get(c.key)
         frags = []
         for p, s in enumerate(parts):
-            part = _cells(s, c.kind, link if s.dtype == pl.String else None)
+            part = cell_xml(s, c.kind, link if s.dtype == pl.String else None)
             prep[f"v{j}.{p}"] = part.content
             if isinstance(part.head, pl.Series):
                 prep[f"h{j}.{p}"] = part.head
@@ -730,7 +469,7 @@ def _write(cols: list[Column], typed: list[list[pl.Series]], sheet_of: pl.Series
     for j, (c, parts) in enumerate(zip(cols, typed)):
         if c.width is None:
             for s in parts:
-                for k, w in _widths(s.filter(sample), in_sample, c.kind):
+                for k, w in value_widths(s.filter(sample), in_sample, c.kind):
                     mine = widest.setdefault(k, {})
                     mine[j] = max(mine.get(j, 0), w)
 
@@ -750,14 +489,14 @@ def _write(cols: list[Column], typed: list[list[pl.Series]], sheet_of: pl.Series
                 widths.append(min(MAX_WIDTH, max(MIN_WIDTH, w + 2.5)))
         wide = sum(widths) > LANDSCAPE_ABOVE if landscape is None else landscape
         book = writers[k]
-        title = sheet_title(name, [s.title for s in book._sheets])
+        title = sheet_title(name, [s.title for s in book.sheets])
         filter_ref = f"A1:{letters[-1]}{max(1, size + 1)}"
-        book._sheets.append(_Sheet(title, filter_ref))
+        book.sheets.append(_Sheet(title, filter_ref))
         last_row = size + 1 + (len(below) + 1 if below else 0)
-        number = len(book._sheets)
-        with book._archive().open(f"xl/worksheets/sheet{number}.xml", "w") as fh:
+        number = len(book.sheets)
+        with book.archive().open(f"xl/worksheets/sheet{number}.xml", "w") as fh:
             fh.write(_sheet_head(widths, f"A1:{letters[-1]}{last_row}", number == 1).encode())
-            fh.write(('<row r="1">' + "".join(_inline(f"{letters[j]}1", str(c.header), _HEADER)
+            fh.write(('<row r="1">' + "".join(_inline(f"{letters[j]}1", str(c.header), HEADER)
                                               for j, c in enumerate(cols)) + "</row>").encode())
             pos, stop = start, start + size
             while pos < stop:
@@ -767,14 +506,14 @@ def _write(cols: list[Column], typed: list[list[pl.Series]], sheet_of: pl.Series
                 fh.write("".join(batch[1].slice(pos - batch[0], end - pos).to_list()).encode())
                 pos = end
             for i, line in enumerate(below, start=size + 3):
-                style = _QUOTED if is_formula_like(line) else _PLAIN
+                style = QUOTED if is_formula_like(line) else PLAIN
                 fh.write(f'<row r="{i}">{_inline(f"A{i}", line, style)}</row>'.encode())
             fh.write(_sheet_tail(filter_ref, [ref for ref, _t in targets], wide, titles[k], footer_note,
                                  breaks).encode())
         if targets:
             rels = "".join(f'<Relationship Id="rId{i}" Type="{_REL}hyperlink" Target={quoteattr(t)} '
                            'TargetMode="External"/>' for i, (_ref, t) in enumerate(targets, start=1))
-            book._archive().writestr(f"xl/worksheets/_rels/sheet{number}.xml.rels",
+            book.archive().writestr(f"xl/worksheets/_rels/sheet{number}.xml.rels",
                                      f'{_XML}<Relationships xmlns="{_NS_PKG}">{rels}</Relationships>')
         start += size
         book.rows += size
