@@ -153,7 +153,6 @@ def serve(receive_fd: int, send_fd: int) -> None:
 def validate(frame, suite: dict) -> list[Outcome]:
     """Run `suite` on a pandas frame; one outcome per expectation. In the worker when one was started
     (start_worker); here when there is none, or when it died."""
-    global _worker
     if _worker is not None:
         _, send, receive = _worker
         try:

@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 import duckdb
+
 from examflow import yamlfile
 from examflow.tables import CONTRACTS
 

@@ -178,7 +178,8 @@ def run_models(con: duckdb.DuckDBPyConnection, exam_id: str, models: list[str]) 
     try:
         # CREATE and DESCRIBE each plan the model's query again (~5 % of a stage at S): an existing
         # table only needs the columns a model gained (DESCRIBE), a new one gets them all (CREATE)
-        tables = {f"{s}.{t}" for s, t in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+        tables = {f"{s}.{t}" for s, t in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
         for model in models:
             schema, table = model.split("/")
             query = model_sql(model).strip().rstrip(";")
