@@ -298,6 +298,23 @@ def test_template_table_repeats_header_and_numbers_pages(press, tmp_path):
     assert "张三丰" in squash(pdf_text(path, range(0, 1))) and "010199" in squash(pdf_text(path))
 
 
+@pytest.mark.parametrize("with_change", [True, False])
+def test_score_slips_fill_each_page(press, tmp_path, with_change):
+    """Every 成绩条 page but the last holds slips_per_page strips: a count that does not fit left every
+    other page with one strip (14 pages for a class of 49)."""
+    from examflow.printing.class_pdfs import slips_per_page
+
+    heads = ["语文", "数学", "英语", "物理", "化学", "生物", "总分"]
+    labels = ["成绩", "原始分", "年级名次", "班级名次"] + (["名次变化"] if with_change else [])
+    strips = [{"caption": "测试 成绩条", "who": f"3班 学生{i:02d} 学号 S{i:03d}", "heads": heads,
+               "rows": [[lab] + ["128.5"] * len(heads) for lab in labels]} for i in range(20)]
+    per_page = slips_per_page(with_change)
+    path = write_owner_only(tmp_path / "slips.pdf", press.render(
+        "score_slips", {"title": "测试 成绩条", "per_page": per_page, "strips": strips}))
+    counts = [pdf_text(path, range(i, i + 1)).count("学号") for i in range(len(PdfReader(str(path)).pages))]
+    assert counts == [per_page] * (20 // per_page) + [20 % per_page], counts
+
+
 def test_rare_characters_fall_back_to_a_second_face(press, tmp_path):
     """U+2A6A5 𪚥 is not in Noto Sans CJK SC: typst takes it from HanaMinB, the rest from Noto."""
     path = write_owner_only(tmp_path / "rare.pdf", press.render("door_lists", _door_list([["1", "01", "王𪚥", "3班"]])))

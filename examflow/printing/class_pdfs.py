@@ -349,7 +349,10 @@ def _chart_section(book: ClassBook, class_id: str, tracks: list[str]) -> dict[st
 # --------------------------------------------------------------------------------------------
 # 成绩条
 # --------------------------------------------------------------------------------------------
-SLIPS_PER_PAGE = 7  # eight strips with a 名次变化 row do not fit an A4 page
+def slips_per_page(with_change: bool) -> int:
+    """Strips on an A4 page of score_slips.typ: six with a 名次变化 row, seven without (a seventh,
+    resp. eighth, does not fit, and typst would carry it alone to a page of its own)."""
+    return 6 if with_change else 7
 
 
 def score_slips(book: ClassBook, class_id: str) -> Page:
@@ -360,7 +363,7 @@ def score_slips(book: ClassBook, class_id: str) -> Page:
     row_labels = ["成绩", "原始分", "年级名次", "班级名次"] + (["名次变化"] if with_change else [])
     strips = [_strip(book, st, row_labels, label) for st in book.by_class[class_id]]
     page = {**_head(data), "class_id": class_id, "class": label, "title": f"{data.title} {label} 成绩条",
-            "per_page": SLIPS_PER_PAGE if with_change else SLIPS_PER_PAGE + 1, "strips": strips}
+            "per_page": slips_per_page(with_change), "strips": strips}
     return Page("score_slips.pdf", "score_slips", len(strips), page)
 
 
