@@ -7,7 +7,7 @@ machine is shared: the 1-minute load average is recorded with every figure, and 
 (pipeline / floor, pipeline / reference) are taken within one run.
 
     .venv/bin/python benchmarks/run.py                 # S, M, J and L
-    .venv/bin/python benchmarks/run.py --scales M,J --runs 1
+    .venv/bin/python benchmarks/run.py --scales M,J --runs 3   # M, J, M, J, M, J: interleaved
 
 J is a joint exam (联考) of M's size, 50,000 students in 20 schools (`examflow generate --schools 20`),
 with its school tables and school bundles: it must stay within M's (the single-school) budget, and the
@@ -106,67 +106,86 @@ def floor_seconds(folder: Path) -> dict:
             "bytes": sum(p.stat().st_size for p in files), "load_average": load_average()}
 
 
-def run_scale(name: str, students: int, runs: int, work: Path) -> dict:
-    data = work / name
-    exams = data / "exams"
-    from examflow.generate import CURRENT_ID, JOINT_IDS, PREVIOUS_ID
+class Scale:
+    """One scale's exam folder (generated on first use), its floor and its runs. The runs of several
+    scales are interleaved (M, J, M, J, ...) so that a machine whose speed drifts (it is shared)
+    weighs on every scale alike, and J / M can be read pair by pair."""
 
-    schools = SCHOOLS.get(name, 0)
-    previous, current = (exams / i for i in (JOINT_IDS if schools else (PREVIOUS_ID, CURRENT_ID)))
-    if not (current / "exam.yaml").exists():
-        shutil.rmtree(data, ignore_errors=True)
-        started = time.perf_counter()
-        subprocess.run([str(BIN / "examflow"), "generate", "--students", str(students), "--out", str(exams),
-                        "--schools", str(schools)], check=True, capture_output=True)
-        print(f"[{name}] generated {students} students{f' in {schools} schools' if schools else ''} "
-              f"in {time.perf_counter() - started:.1f}s", flush=True)
-    result = {"students": students, "schools": schools, "floor": floor_seconds(current)}
-    print(f"[{name}] floor {result['floor']['seconds']:.2f}s", flush=True)
-    pipeline, printout, print_steps, peaks, sizes, breakdown = [], [], [], [], [], {}
-    reference, loads = [], []
-    for i in range(runs):
-        run_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-", dir=work))
+    def __init__(self, name: str, work: Path):
+        from examflow.generate import CURRENT_ID, JOINT_IDS, PREVIOUS_ID
+
+        self.name, self.students, self.schools, self.work = name, SCALES[name], SCHOOLS.get(name, 0), work
+        exams = work / name / "exams"
+        self.previous, self.current = (exams / i for i in (JOINT_IDS if self.schools else (PREVIOUS_ID, CURRENT_ID)))
+        if not (self.current / "exam.yaml").exists():
+            shutil.rmtree(work / name, ignore_errors=True)
+            started = time.perf_counter()
+            subprocess.run([str(BIN / "examflow"), "generate", "--students", str(self.students), "--out", str(exams),
+                            "--schools", str(self.schools)], check=True, capture_output=True)
+            print(f"[{name}] generated {self.students} students"
+                  f"{f' in {self.schools} schools' if self.schools else ''} in {time.perf_counter() - started:.1f}s",
+                  flush=True)
+        self.floor = floor_seconds(self.current)
+        print(f"[{name}] floor {self.floor['seconds']:.2f}s", flush=True)
+        self.runs: list[dict] = []
+
+    def run(self) -> dict:
+        """One run: the reference, the previous exam (ranks to change against), the pipeline, then
+        (S, M, J) the pipeline with its printouts, in a fresh warehouse and output folder."""
+        run_dir = Path(tempfile.mkdtemp(prefix=f"bench-{self.name}-", dir=self.work))
         # no DAGSTER_HOME: `examflow run` as an exam office runs it (an ephemeral instance); the
         # per-step seconds come from that run's own event log through --timings
         env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
         env.update({"EXAMFLOW_WAREHOUSE": str(run_dir / "warehouse.duckdb"), "EXAMFLOW_OUTPUT": str(run_dir / "out")})
         steps = run_dir / "steps.json"
-        run = [str(BIN / "examflow"), "run", "--timings", str(steps)]
-        loads.append(load_average())
-        seconds, _, _ = timed([sys.executable, str(ROOT / "benchmarks" / "reference.py"), str(current),
-                               "--db", str(run_dir / "reference.duckdb")], env)
-        reference.append(seconds)
-        timed([*run, str(previous), "--no-printouts"], env)  # ranks to change against
-        loads.append(load_average())
-        seconds, peak, _ = timed([*run, str(current), "--no-printouts"], env)
-        loads.append(load_average())
-        pipeline.append(seconds)
-        peaks.append(peak)
-        breakdown = json.loads(steps.read_text())
-        if name in PRINTOUTS:
-            seconds, peak, _ = timed([*run, str(current)], env)
-            printout.append(seconds)
-            peaks.append(peak)
+        cmd = [str(BIN / "examflow"), "run", "--timings", str(steps)]
+        r: dict = {"loads": [load_average()]}
+        r["reference"], _, _ = timed([sys.executable, str(ROOT / "benchmarks" / "reference.py"), str(self.current),
+                                      "--db", str(run_dir / "reference.duckdb")], env)
+        timed([*cmd, str(self.previous), "--no-printouts"], env)
+        r["loads"].append(load_average())
+        r["pipeline"], peak, _ = timed([*cmd, str(self.current), "--no-printouts"], env)
+        r["loads"].append(load_average())
+        r["peaks"], r["breakdown"] = [peak], json.loads(steps.read_text())
+        if self.name in PRINTOUTS:
+            r["printout"], peak, _ = timed([*cmd, str(self.current)], env)
+            r["peaks"].append(peak)
             prints = {k: v for k, v in json.loads(steps.read_text()).items() if k.startswith("print")}
-            breakdown.update(prints)
-            print_steps.append(sum(prints.values()))
-        sizes.append((run_dir / "warehouse.duckdb").stat().st_size)
-        print(f"[{name}] run {i + 1}: reference {reference[-1]:.1f}s, pipeline {pipeline[-1]:.1f}s"
-              + (f", with printouts {printout[-1]:.1f}s (printout steps {print_steps[-1]:.1f}s)" if printout else "") + f", peak {peak / 2**30:.2f} GiB, load {loads[-1]}", flush=True)
+            r["breakdown"].update(prints)
+            r["print_steps"] = sum(prints.values())
+        r["size"] = (run_dir / "warehouse.duckdb").stat().st_size
         shutil.rmtree(run_dir, ignore_errors=True)
-    med = statistics.median(pipeline)
-    result.update({
-        "pipeline_seconds": pipeline, "pipeline_median": med,
-        "pipeline_over_floor": med / result["floor"]["seconds"],
-        "reference_seconds": reference, "reference_median": statistics.median(reference),
-        "pipeline_over_reference": med / statistics.median(reference),
-        "load_average": {"min": min(loads), "max": max(loads), "samples": loads},
-        "run_with_printouts_seconds": printout, "run_with_printouts_median": statistics.median(printout) if printout else None,
-        "printout_steps_seconds": print_steps, "printout_steps_median": statistics.median(print_steps) if print_steps else None,
-        "peak_rss_gib": max(peaks) / 2**30, "warehouse_mb": statistics.median(sizes) / 1e6,
-        "seconds_per_10k_students": med / students * 10_000, "per_asset_seconds": breakdown,
-    })
-    return result
+        self.runs.append(r)
+        print(f"[{self.name}] run {len(self.runs)}: reference {r['reference']:.1f}s, pipeline {r['pipeline']:.1f}s"
+              + (f", with printouts {r['printout']:.1f}s (printout steps {r['print_steps']:.1f}s)"
+                 if "printout" in r else "")
+              + f", peak {max(r['peaks']) / 2**30:.2f} GiB, load {r['loads'][-1]}", flush=True)
+        return r
+
+    def result(self) -> dict:
+        def series(key: str) -> list[float]:
+            return [r[key] for r in self.runs if key in r]
+
+        pipeline, reference, printout, print_steps = (series(k) for k in ("pipeline", "reference", "printout",
+                                                                           "print_steps"))
+        loads = [x for r in self.runs for x in r["loads"]]
+        med = statistics.median(pipeline)
+        return {
+            "students": self.students, "schools": self.schools, "floor": self.floor,
+            "pipeline_seconds": pipeline, "pipeline_median": med,
+            "pipeline_over_floor": med / self.floor["seconds"],
+            "reference_seconds": reference, "reference_median": statistics.median(reference),
+            "pipeline_over_reference": med / statistics.median(reference),
+            "load_average": {"min": min(loads), "max": max(loads), "samples": loads},
+            "run_with_printouts_seconds": printout,
+            "run_with_printouts_median": statistics.median(printout) if printout else None,
+            "printout_steps_seconds": print_steps,
+            "printout_steps_median": statistics.median(print_steps) if print_steps else None,
+            "peak_rss_gib": max(p for r in self.runs for p in r["peaks"]) / 2**30,
+            "warehouse_mb": statistics.median(series("size")) / 1e6,
+            "seconds_per_10k_students": med / self.students * 10_000,
+            "per_asset_seconds": self.runs[-1]["breakdown"],
+        }
 
 
 def main() -> int:
@@ -181,10 +200,14 @@ def main() -> int:
     results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
                "at": time.strftime("%Y-%m-%d %H:%M"), "scales": {}}
-    for name in args.scales.split(","):
-        runs = args.runs or (3 if name in ("S", "M", "J") else 1)
-        results["scales"][name] = run_scale(name, SCALES[name], runs, work)
-        Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    scales = [Scale(name, work) for name in args.scales.split(",")]
+    wanted = {sc.name: args.runs or (3 if sc.name in ("S", "M", "J") else 1) for sc in scales}
+    for round_no in range(max(wanted.values())):
+        for sc in scales:
+            if round_no < wanted[sc.name]:
+                sc.run()
+                results["scales"][sc.name] = sc.result()
+                Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print()
     print(f"{'scale':<6}{'students':>9}{'floor s':>9}{'ref s':>8}{'pipeline s':>12}{'× floor':>9}{'× ref':>7}"
           f"{'+printouts s':>14}{'printouts s':>13}{'peak GiB':>10}{'wh MB':>8}{'s/10k':>8}{'load':>12}")
@@ -203,11 +226,14 @@ def main() -> int:
         print(f"\nL over M (pipeline, 10× the students): × {results['l_over_m']:.1f}")
     if m and j:
         ratios = {"pipeline": j["pipeline_median"] / m["pipeline_median"],
-                  "run_with_printouts": j["run_with_printouts_median"] / m["run_with_printouts_median"]}
+                  "run_with_printouts": j["run_with_printouts_median"] / m["run_with_printouts_median"],
+                  "by_pair": {key: [jr / mr for jr, mr in zip(j[f"{key}_seconds"], m[f"{key}_seconds"])]
+                              for key in ("pipeline", "run_with_printouts", "printout_steps")}}
         results["joint_over_single"] = ratios
         Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False))
         print(f"\njoint (J, 20 schools) over single school (M), same grade size: pipeline × {ratios['pipeline']:.2f}, "
-              f"with printouts × {ratios['run_with_printouts']:.2f}")
+              f"with printouts × {ratios['run_with_printouts']:.2f}; pair by pair: "
+              + "; ".join(f"{k} " + ", ".join(f"{x:.2f}" for x in v) for k, v in ratios["by_pair"].items()))
     print(f"\nwritten {args.out}")
     return 0
 
