@@ -25,7 +25,7 @@ KEYS = {
     "borderline": ["student_id", "line"],
     "teacher_quant": ["teacher_id", "class_id", "subject"],
     "quant_formula": [],
-    "marker_quality": ["marker", "subject", "item", "role"],
+    "marker_quality": ["marker", "subject", "item"],
     "item_analysis": ["subject", "item"],
     "item_options": ["subject", "item", "paper_version", "option"],
     "class_items": ["class_id", "subject", "item"],
