@@ -267,7 +267,7 @@ def _anchor_printing(data: dict, base: Path, name: str) -> dict:
 
 def _read_yaml(path: Path, name: str) -> dict:
     try:
-        data = yamlfile.safe_load(path.read_text(encoding="utf-8-sig"))
+        data = yamlfile.read(path)
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise ContractError(f"not valid YAML: {e}", name) from None
     if not isinstance(data, dict):

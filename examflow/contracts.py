@@ -121,9 +121,10 @@ def _stop_worker() -> None:
     """At exit: GX's own teardown takes seconds and nothing is left to do there."""
     global _worker
     if _worker is not None:
-        process, send, _ = _worker
+        process, send, receive = _worker
         _worker = None
         send.close()
+        receive.close()
         process.kill()
         process.wait()
 

@@ -23,7 +23,7 @@ def _exam_field(folder: Path, field: str) -> str | None:
         path = folder / name
         if path.exists():
             try:
-                data = yamlfile.safe_load(path.read_text(encoding="utf-8-sig"))
+                data = yamlfile.read(path)
             except (yaml.YAMLError, UnicodeDecodeError):
                 return None
             value = data.get(field) if isinstance(data, dict) else None

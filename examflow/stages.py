@@ -35,7 +35,7 @@ VIEWS = {"mart/item_scores"}
 def mart_contract() -> dict:
     """`data_contracts/mart.yaml`: shared column descriptions and, per mart table, its stage,
     description and columns."""
-    return yamlfile.safe_load((CONTRACTS / "mart.yaml").read_text(encoding="utf-8"))
+    return yamlfile.read(CONTRACTS / "mart.yaml")
 
 
 def models() -> list[str]:

@@ -34,7 +34,7 @@ def norm_header(text: object) -> str:
 
 @functools.cache
 def _aliases_file() -> dict:
-    return yamlfile.safe_load((CONTRACTS / "aliases.yaml").read_text(encoding="utf-8"))
+    return yamlfile.read(CONTRACTS / "aliases.yaml")
 
 
 @functools.cache

@@ -116,7 +116,7 @@ def prepare(con: duckdb.DuckDBPyConnection, exam_id: str | None = None) -> None:
 @functools.cache
 def abnormal_codes() -> list[dict]:
     """rules.md §3's codes as `data_contracts/abnormal_codes.yaml` states them."""
-    return yamlfile.safe_load((CONTRACTS / "abnormal_codes.yaml").read_text(encoding="utf-8"))
+    return yamlfile.read(CONTRACTS / "abnormal_codes.yaml")
 
 
 def write_raw(con: duckdb.DuckDBPyConnection, raw: RawExam) -> dict[str, int]:

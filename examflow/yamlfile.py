@@ -5,6 +5,8 @@ libyaml refuses is parsed again by the pure-Python parser, whose error shows the
 under a caret: the message an exam office has always had."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -16,3 +18,8 @@ def safe_load(text: str):
         return yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError:
         return yaml.safe_load(text)
+
+
+def read(path: Path):
+    """The YAML document in the file `path` (UTF-8, a byte-order mark allowed: Windows editors write one)."""
+    return safe_load(path.read_text(encoding="utf-8-sig"))

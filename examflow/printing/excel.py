@@ -475,7 +475,7 @@ def _write(cols: list[Column], typed: list[list[pl.Series]], sheet_of: pl.Series
 
     targets = [(f"{letters[j]}{i + 2}", t) for j, c in enumerate(cols) if links and c.key in links
                for i, t in enumerate(links[c.key].to_list()) if t]
-    batch: tuple[int, pl.Series] | None = None
+    chunk: tuple[int, pl.Series] | None = None  # (first row, the rows' XML) of CHUNK_ROWS rows at a time
     start = 0
     for k, name in enumerate(names):
         size = sizes.get(k, 0)
@@ -500,10 +500,10 @@ def _write(cols: list[Column], typed: list[list[pl.Series]], sheet_of: pl.Series
                                               for j, c in enumerate(cols)) + "</row>").encode())
             pos, stop = start, start + size
             while pos < stop:
-                if batch is None or not batch[0] <= pos < batch[0] + len(batch[1]):
-                    batch = (pos, frame.slice(pos, CHUNK_ROWS).select(row).to_series())
-                end = min(stop, batch[0] + len(batch[1]))
-                fh.write("".join(batch[1].slice(pos - batch[0], end - pos).to_list()).encode())
+                if chunk is None or not chunk[0] <= pos < chunk[0] + len(chunk[1]):
+                    chunk = (pos, frame.slice(pos, CHUNK_ROWS).select(row).to_series())
+                end = min(stop, chunk[0] + len(chunk[1]))
+                fh.write("".join(chunk[1].slice(pos - chunk[0], end - pos).to_list()).encode())
                 pos = end
             for i, line in enumerate(below, start=size + 3):
                 style = QUOTED if is_formula_like(line) else PLAIN
